@@ -1,0 +1,1 @@
+//! Molecular-dynamics datasets for machine-learning force fields.
