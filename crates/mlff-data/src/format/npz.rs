@@ -1,0 +1,594 @@
+//! The npz layouts of the MD17 family: rMD17, MD17 (and sGDML datasets), and sGDML model files
+//! that embed their training frames. numpy writes either `<f4` or `<f8`, any integer width, C or
+//! Fortran order; all are accepted and converted to `f64` / `u8` atomic numbers.
+
+use crate::dataset::{Dataset, DatasetParts, Format, Provenance, Species, TimeOrder};
+use crate::error::{DataError, Result};
+use crate::units::{EnergyUnit, Units};
+use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn, ShapeBuilder};
+use npyz::npz::{NpzArchive, NpzWriter};
+use npyz::zip::write::FileOptions;
+use npyz::{DType, TypeChar, TypeStr, WriterBuilder};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// Level of theory of rMD17 (Christensen & von Lilienfeld 2020).
+pub const RMD17_THEORY: &str = "PBE/def2-SVP";
+/// MD17's trajectory step.
+pub const MD17_TIME_STEP_FS: f64 = 0.5;
+
+/// Which npz layout a file follows, decided from its array names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NpzLayout {
+    Rmd17,
+    Md17,
+    SgdmlModel,
+}
+
+/// An open npz archive with typed, dtype-tolerant accessors.
+pub(crate) struct NpzFile {
+    file: PathBuf,
+    archive: NpzArchive<BufReader<File>>,
+    names: Vec<String>,
+}
+
+/// A numeric array read from npz: values in C order and the shape.
+struct Numeric<T> {
+    values: Vec<T>,
+    shape: Vec<usize>,
+}
+
+impl NpzFile {
+    /// Opens `file`, failing with [`DataError::CorruptArchive`] if it is not a readable zip.
+    pub(crate) fn open(file: &Path) -> Result<Self> {
+        let handle = File::open(file).map_err(|source| DataError::Io {
+            file: file.to_path_buf(),
+            source,
+        })?;
+        let archive =
+            NpzArchive::new(BufReader::new(handle)).map_err(|e| DataError::CorruptArchive {
+                file: file.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let names = archive.array_names().map(str::to_owned).collect();
+        Ok(NpzFile {
+            file: file.to_path_buf(),
+            archive,
+            names,
+        })
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.names.iter().any(|n| n == key)
+    }
+
+    /// The layout implied by the array names.
+    pub(crate) fn layout(&self) -> Result<NpzLayout> {
+        if self.has("Rt_desc") || self.has("Rt_d_desc_alpha") {
+            return if self.has("R") && self.has("TG") {
+                Ok(NpzLayout::SgdmlModel)
+            } else {
+                Err(DataError::NotADataset {
+                    file: self.file.clone(),
+                })
+            };
+        }
+        if self.has("coords") || self.has("nuclear_charges") {
+            return Ok(NpzLayout::Rmd17);
+        }
+        if self.has("R") || self.has("z") {
+            return Ok(NpzLayout::Md17);
+        }
+        Err(DataError::UnknownFormat {
+            file: self.file.clone(),
+            reason: format!(
+                "npz archive with arrays {:?}: neither rMD17 (coords, nuclear_charges, …) nor MD17 (R, z, E, F)",
+                self.names
+            ),
+        })
+    }
+
+    /// Reads array `key` with element type chosen by `read`, which sees the dtype's type string.
+    fn numeric<T>(
+        &mut self,
+        key: &str,
+        expected: &'static str,
+        read: impl FnOnce(
+            &TypeStr,
+            npyz::NpyFile<npyz::zip::read::ZipFile<'_>>,
+        ) -> Option<std::io::Result<Vec<T>>>,
+    ) -> Result<Option<Numeric<T>>>
+    where
+        T: Clone,
+    {
+        let file = self.file.clone();
+        let corrupt = |e: &dyn std::fmt::Display| DataError::CorruptArchive {
+            file: file.clone(),
+            reason: format!("array `{key}`: {e}"),
+        };
+        let wrong_dtype = |dtype: &DType| DataError::WrongDtype {
+            file: file.clone(),
+            key: key.to_owned(),
+            dtype: dtype.descr(),
+            expected,
+        };
+        let npy = match self.archive.by_name(key) {
+            Ok(Some(npy)) => npy,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(corrupt(&e)),
+        };
+        let dtype = npy.dtype();
+        let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+        let fortran = npy.order() == npyz::Order::Fortran;
+        let DType::Plain(type_str) = &dtype else {
+            return Err(wrong_dtype(&dtype));
+        };
+        let values = match read(type_str, npy) {
+            None => return Err(wrong_dtype(&dtype)),
+            Some(Err(e)) => return Err(corrupt(&e)),
+            Some(Ok(v)) => v,
+        };
+        let expected_len: usize = shape.iter().product();
+        if values.len() != expected_len {
+            return Err(corrupt(&format!(
+                "{} values for shape {shape:?}",
+                values.len()
+            )));
+        }
+        let values = if fortran && shape.len() > 1 {
+            let f = ArrayD::from_shape_vec(IxDyn(&shape).f(), values).map_err(|e| corrupt(&e))?;
+            f.as_standard_layout().iter().cloned().collect()
+        } else {
+            values
+        };
+        Ok(Some(Numeric { values, shape }))
+    }
+
+    /// A floating-point array (`<f4`, `<f8`, either endianness) as `f64`.
+    fn floats(&mut self, key: &str) -> Result<Option<Numeric<f64>>> {
+        self.numeric(key, "a float array (f4 or f8)", |ts, npy| {
+            match (ts.type_char(), ts.size_field()) {
+                (TypeChar::Float, 8) => Some(npy.into_vec::<f64>()),
+                (TypeChar::Float, 4) => Some(
+                    npy.into_vec::<f32>()
+                        .map(|v| v.into_iter().map(f64::from).collect()),
+                ),
+                _ => None,
+            }
+        })
+    }
+
+    /// An integer array of any width and signedness as `i64`.
+    fn integers(&mut self, key: &str) -> Result<Option<Numeric<i64>>> {
+        fn widen<T: Into<i64>>(r: std::io::Result<Vec<T>>) -> std::io::Result<Vec<i64>> {
+            r.map(|v| v.into_iter().map(Into::into).collect())
+        }
+        self.numeric(key, "an integer array", |ts, npy| {
+            match (ts.type_char(), ts.size_field()) {
+                (TypeChar::Int, 1) => Some(widen(npy.into_vec::<i8>())),
+                (TypeChar::Int, 2) => Some(widen(npy.into_vec::<i16>())),
+                (TypeChar::Int, 4) => Some(widen(npy.into_vec::<i32>())),
+                (TypeChar::Int, 8) => Some(npy.into_vec::<i64>()),
+                (TypeChar::Uint, 1) => Some(widen(npy.into_vec::<u8>())),
+                (TypeChar::Uint, 2) => Some(widen(npy.into_vec::<u16>())),
+                (TypeChar::Uint, 4) => Some(widen(npy.into_vec::<u32>())),
+                (TypeChar::Uint, 8) => Some(npy.into_vec::<u64>().map(|v| {
+                    v.into_iter()
+                        .map(|x| i64::try_from(x).unwrap_or(i64::MAX))
+                        .collect()
+                })),
+                _ => None,
+            }
+        })
+    }
+
+    /// A 0-d (or 1-element) string array such as MD17's `name` or `theory`.
+    fn string(&mut self, key: &str) -> Result<Option<String>> {
+        let s = self.numeric(key, "a unicode string", |ts, npy| match ts.type_char() {
+            TypeChar::UnicodeStr | TypeChar::ByteStr => Some(npy.into_vec::<String>()),
+            _ => None,
+        })?;
+        Ok(s.and_then(|s| s.values.into_iter().next()))
+    }
+
+    /// The trajectory step: our `dt_fs` key (NaN meaning unknown), else MD17's 0.5 fs.
+    fn time_step_fs(&mut self) -> Result<Option<f64>> {
+        match self
+            .floats("dt_fs")?
+            .and_then(|n| n.values.first().copied())
+        {
+            Some(dt) if dt.is_finite() && dt > 0.0 => Ok(Some(dt)),
+            Some(_) => Ok(None),
+            None => Ok(Some(MD17_TIME_STEP_FS)),
+        }
+    }
+
+    fn require<T>(&self, value: Option<T>, key: &str, layout: &'static str) -> Result<T> {
+        value.ok_or_else(|| DataError::MissingKey {
+            file: self.file.clone(),
+            key: key.to_owned(),
+            layout,
+        })
+    }
+
+    fn mismatch(&self, detail: String) -> DataError {
+        DataError::ShapeMismatch {
+            file: self.file.clone(),
+            detail,
+        }
+    }
+
+    /// `(T, N, 3)` array from an array that must have that shape.
+    fn frames_xyz(&self, key: &str, a: Numeric<f64>) -> Result<Array3<f64>> {
+        match a.shape[..] {
+            [t, n, 3] => Ok(Array3::from_shape_vec((t, n, 3), a.values)
+                .map_err(|e| self.mismatch(e.to_string()))?),
+            _ => Err(self.mismatch(format!(
+                "`{key}` has shape {:?}, expected (T, N, 3)",
+                a.shape
+            ))),
+        }
+    }
+
+    /// `(T)` energies from `(T)` or `(T, 1)`.
+    fn energies(&self, key: &str, a: Numeric<f64>) -> Result<Array1<f64>> {
+        match a.shape[..] {
+            [_] | [_, 1] => Ok(Array1::from(a.values)),
+            _ => Err(self.mismatch(format!(
+                "`{key}` has shape {:?}, expected (T) or (T, 1)",
+                a.shape
+            ))),
+        }
+    }
+
+    /// Atomic numbers from `(N)` or `(T, N)` integers.
+    fn species(&self, key: &str, a: Numeric<i64>) -> Result<Species> {
+        let mut z = Vec::with_capacity(a.values.len());
+        for v in a.values {
+            match u8::try_from(v)
+                .ok()
+                .filter(|&number| crate::elements::is_valid(number))
+            {
+                Some(number) => z.push(number),
+                None => {
+                    return Err(DataError::UnknownElement {
+                        file: self.file.clone(),
+                        element: v.to_string(),
+                        location: format!("array `{key}`"),
+                    });
+                }
+            }
+        }
+        match a.shape[..] {
+            [_] => Ok(Species::Fixed(Array1::from(z))),
+            [t, n] => Ok(Species::PerFrame(
+                Array2::from_shape_vec((t, n), z).map_err(|e| self.mismatch(e.to_string()))?,
+            )),
+            _ => Err(self.mismatch(format!(
+                "`{key}` has shape {:?}, expected (N) or (T, N)",
+                a.shape
+            ))),
+        }
+    }
+
+    /// Non-negative integer trajectory indices.
+    fn time_indices(&self, key: &str, a: Numeric<i64>) -> Result<Vec<u64>> {
+        a.values
+            .into_iter()
+            .map(|v| {
+                u64::try_from(v)
+                    .map_err(|_| self.mismatch(format!("`{key}` holds a negative index {v}")))
+            })
+            .collect()
+    }
+
+    fn units(&mut self) -> Result<Units> {
+        let mut units = Units::KCAL_MOL_ANGSTROM;
+        if let Some(e) = self.string("energy_unit")? {
+            units.energy = EnergyUnit::parse(&e)
+                .ok_or_else(|| self.mismatch(format!("unknown energy_unit `{e}`")))?;
+        }
+        if let Some(l) = self.string("length_unit")? {
+            units.length = super::xyz::parse_length_unit(&l)
+                .ok_or_else(|| self.mismatch(format!("unknown length_unit `{l}`")))?;
+        }
+        Ok(units)
+    }
+}
+
+/// Molecule name from the distributed file names `rmd17_aspirin.npz` / `md17_ethanol.npz`.
+fn molecule_from_file_name(file: &Path) -> Option<String> {
+    let stem = file.file_stem()?.to_str()?;
+    let name = stem
+        .strip_prefix("rmd17_")
+        .or_else(|| stem.strip_prefix("md17_"))?;
+    Some(name.to_owned())
+}
+
+/// Reads any of the npz layouts.
+pub(crate) fn read(file: &Path) -> Result<Dataset> {
+    let mut npz = NpzFile::open(file)?;
+    match npz.layout()? {
+        NpzLayout::Rmd17 => read_rmd17(&mut npz),
+        NpzLayout::Md17 => read_md17(&mut npz),
+        NpzLayout::SgdmlModel => read_sgdml_model(&mut npz),
+    }
+}
+
+fn read_rmd17(npz: &mut NpzFile) -> Result<Dataset> {
+    const LAYOUT: &str = "rMD17";
+    let z = npz.integers("nuclear_charges")?;
+    let z = npz.require(z, "nuclear_charges", LAYOUT)?;
+    let species = npz.species("nuclear_charges", z)?;
+    let r = npz.floats("coords")?;
+    let positions = npz.frames_xyz("coords", npz.require(r, "coords", LAYOUT)?)?;
+    let energies = npz
+        .floats("energies")?
+        .map(|e| npz.energies("energies", e))
+        .transpose()?;
+    let forces = npz
+        .floats("forces")?
+        .map(|f| npz.frames_xyz("forces", f))
+        .transpose()?;
+    let time_order = match npz.integers("old_indices")? {
+        Some(idx) => TimeOrder::Indexed(npz.time_indices("old_indices", idx)?),
+        None => TimeOrder::Unknown,
+    };
+    let units = npz.units()?;
+    let provenance = Provenance {
+        file: Some(npz.file.clone()),
+        format: Some(Format::Rmd17Npz),
+        molecule: npz
+            .string("name")?
+            .or_else(|| molecule_from_file_name(&npz.file)),
+        theory: match npz.string("theory")? {
+            None => Some(RMD17_THEORY.to_owned()),
+            Some(t) if t.is_empty() => None,
+            Some(t) => Some(t),
+        },
+        time_step_fs: npz.time_step_fs()?,
+    };
+    Dataset::new(DatasetParts {
+        species,
+        positions,
+        energies,
+        forces,
+        time_order,
+        units,
+        provenance,
+    })
+}
+
+fn read_md17(npz: &mut NpzFile) -> Result<Dataset> {
+    const LAYOUT: &str = "MD17";
+    let z = npz.integers("z")?;
+    let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
+    let r = npz.floats("R")?;
+    let positions = npz.frames_xyz("R", npz.require(r, "R", LAYOUT)?)?;
+    let energies = npz.floats("E")?.map(|e| npz.energies("E", e)).transpose()?;
+    let forces = npz
+        .floats("F")?
+        .map(|f| npz.frames_xyz("F", f))
+        .transpose()?;
+    let time_order = match (npz.integers("time_index")?, npz.string("time_order")?) {
+        (Some(idx), _) => TimeOrder::Indexed(npz.time_indices("time_index", idx)?),
+        (None, Some(order)) if order == "unknown" => TimeOrder::Unknown,
+        (None, _) => TimeOrder::Sequential,
+    };
+    let units = npz.units()?;
+    let provenance = Provenance {
+        file: Some(npz.file.clone()),
+        format: Some(Format::Md17Npz),
+        molecule: npz
+            .string("name")?
+            .or_else(|| molecule_from_file_name(&npz.file)),
+        theory: npz.string("theory")?.filter(|t| !t.is_empty()),
+        time_step_fs: npz.time_step_fs()?,
+    };
+    Dataset::new(DatasetParts {
+        species,
+        positions,
+        energies,
+        forces,
+        time_order,
+        units,
+        provenance,
+    })
+}
+
+fn read_sgdml_model(npz: &mut NpzFile) -> Result<Dataset> {
+    const LAYOUT: &str = "sGDML model";
+    let z = npz.integers("z")?;
+    let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
+    let r = npz.floats("R")?;
+    let positions = npz.frames_xyz("R", npz.require(r, "R", LAYOUT)?)?;
+    let energies = npz.floats("T")?.map(|e| npz.energies("T", e)).transpose()?;
+    let f = npz.floats("TG")?;
+    let forces = Some(npz.frames_xyz("TG", npz.require(f, "TG", LAYOUT)?)?);
+    let theory = npz.string("theory_level")?.filter(|t| t != "unknown");
+    let molecule = npz
+        .string("dataset")?
+        .or_else(|| molecule_from_file_name(&npz.file));
+    Dataset::new(DatasetParts {
+        species,
+        positions,
+        energies,
+        forces,
+        time_order: TimeOrder::Unknown,
+        units: Units::KCAL_MOL_ANGSTROM,
+        provenance: Provenance {
+            file: Some(npz.file.clone()),
+            format: Some(Format::SgdmlModelNpz),
+            molecule,
+            theory,
+            time_step_fs: None,
+        },
+    })
+}
+
+/// Writes arrays into an npz archive.
+struct NpzOut<W: Write + Seek> {
+    writer: NpzWriter<W>,
+}
+
+impl<W: Write + Seek> NpzOut<W> {
+    fn options() -> FileOptions {
+        FileOptions::default()
+            .compression_method(npyz::zip::CompressionMethod::Stored)
+            .large_file(true)
+    }
+
+    fn floats<'a>(
+        &mut self,
+        key: &str,
+        shape: &[usize],
+        values: impl IntoIterator<Item = &'a f64>,
+    ) -> std::io::Result<()> {
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut w = self
+            .writer
+            .array::<f64>(key, Self::options())?
+            .default_dtype()
+            .shape(&shape)
+            .begin_nd()?;
+        w.extend(values.into_iter().copied())?;
+        w.finish()
+    }
+
+    fn integers<T>(
+        &mut self,
+        key: &str,
+        shape: &[usize],
+        values: impl IntoIterator<Item = T>,
+    ) -> std::io::Result<()>
+    where
+        T: npyz::AutoSerialize,
+    {
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut w = self
+            .writer
+            .array::<T>(key, Self::options())?
+            .default_dtype()
+            .shape(&shape)
+            .begin_nd()?;
+        w.extend(values)?;
+        w.finish()
+    }
+
+    /// A 0-d unicode string, as numpy stores `np.array("aspirin")`.
+    fn string(&mut self, key: &str, value: &str) -> std::io::Result<()> {
+        let len = value.chars().count().max(1) as u64;
+        let type_str: TypeStr = format!("<U{len}")
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
+        let dtype = DType::new_scalar(type_str);
+        let mut w = self
+            .writer
+            .array::<str>(key, Self::options())?
+            .dtype(dtype)
+            .shape(&[])
+            .begin_nd()?;
+        w.push(value)?;
+        w.finish()
+    }
+}
+
+/// The npz layout to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpzWriteLayout {
+    /// `R`, `z`, `E (T,1)`, `F`, `name`, `theory` (+ `time_index` when the order is indexed).
+    Md17,
+    /// `nuclear_charges`, `coords`, `energies`, `forces`, `old_indices`.
+    Rmd17,
+}
+
+/// Writes `data` as npz in `layout` to `out` (any seekable writer; see
+/// [`crate::write_atomically`] for files).
+pub fn write_npz<W: Write + Seek>(data: &Dataset, layout: NpzWriteLayout, out: W) -> Result<()> {
+    let unwritable = |reason: String| DataError::Unwritable {
+        format: match layout {
+            NpzWriteLayout::Md17 => "MD17 npz",
+            NpzWriteLayout::Rmd17 => "rMD17 npz",
+        },
+        reason,
+    };
+    let io = |e: std::io::Error| unwritable(e.to_string());
+    let (t, n) = (data.len(), data.n_atoms());
+    let mut out = NpzOut {
+        writer: NpzWriter::new(out),
+    };
+    let (z_key, r_key, e_key, f_key) = match layout {
+        NpzWriteLayout::Md17 => ("z", "R", "E", "F"),
+        NpzWriteLayout::Rmd17 => ("nuclear_charges", "coords", "energies", "forces"),
+    };
+    match data.species() {
+        Species::Fixed(z) => out.integers(z_key, &[n], z.iter().copied()).map_err(io)?,
+        Species::PerFrame(z) if layout == NpzWriteLayout::Md17 => out
+            .integers(z_key, &[t, n], z.iter().copied())
+            .map_err(io)?,
+        Species::PerFrame(_) => {
+            return Err(unwritable(
+                "rMD17 holds one set of atomic numbers; this dataset's differ between frames"
+                    .into(),
+            ));
+        }
+    }
+    out.floats(r_key, &[t, n, 3], data.positions().iter())
+        .map_err(io)?;
+    if let Some(e) = data.energies() {
+        let shape: &[usize] = if layout == NpzWriteLayout::Md17 {
+            &[t, 1]
+        } else {
+            &[t]
+        };
+        out.floats(e_key, shape, e.iter()).map_err(io)?;
+    }
+    if let Some(f) = data.forces() {
+        out.floats(f_key, &[t, n, 3], f.iter()).map_err(io)?;
+    }
+    let index_key = if layout == NpzWriteLayout::Md17 {
+        "time_index"
+    } else {
+        "old_indices"
+    };
+    match data.time_order() {
+        TimeOrder::Indexed(idx) => out
+            .integers(index_key, &[t], idx.iter().map(|&i| i as i64))
+            .map_err(io)?,
+        TimeOrder::Sequential if layout == NpzWriteLayout::Rmd17 => {
+            out.integers(index_key, &[t], 0..t as i64).map_err(io)?
+        }
+        TimeOrder::Unknown if layout == NpzWriteLayout::Md17 => {
+            out.string("time_order", "unknown").map_err(io)?
+        }
+        _ => {}
+    }
+    let p = data.provenance();
+    if let Some(name) = &p.molecule {
+        out.string("name", name).map_err(io)?;
+    }
+    // An empty string records "unknown", so the reader does not assume rMD17's level of theory.
+    out.string("theory", p.theory.as_deref().unwrap_or(""))
+        .map_err(io)?;
+    // NaN records "unknown", so the reader does not fall back to MD17's 0.5 fs.
+    out.floats("dt_fs", &[], [p.time_step_fs.unwrap_or(f64::NAN)].iter())
+        .map_err(io)?;
+    out.string("energy_unit", data.units().energy.symbol())
+        .map_err(io)?;
+    out.string(
+        "length_unit",
+        super::xyz::length_unit_name(data.units().length),
+    )
+    .map_err(io)?;
+    out.writer
+        .zip_writer()
+        .finish()
+        .map_err(|e| unwritable(e.to_string()))?;
+    Ok(())
+}
+
+/// Writes `data` as an npz file at `path`, atomically.
+pub(crate) fn write_npz_file(data: &Dataset, layout: NpzWriteLayout, path: &Path) -> Result<()> {
+    crate::atomic::write_atomically(path, |file| write_npz(data, layout, BufWriter::new(file)))
+}
