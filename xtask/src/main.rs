@@ -1,20 +1,16 @@
 //! `cargo xtask`: the mlffbench runner.
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use xtask::cli::{Cli, run};
 
-/// The mlffbench runner: data tools, experiments and reports.
-#[derive(Debug, Parser)]
-#[command(name = "cargo xtask", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {}
-
-fn main() -> Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    run(cli)
 }

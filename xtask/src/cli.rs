@@ -1,0 +1,60 @@
+//! The command line: one subcommand per task, each delegating to a module.
+
+use crate::{data_cmd, fetch};
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The mlffbench runner: data tools, experiments and reports.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log verbosity (`RUST_LOG` syntax also works through the environment), e.g. `debug`.
+    #[arg(long, global = true, default_value = "info")]
+    pub log: String,
+    /// The task.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every task the runner knows.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect and convert dataset files (rMD17/MD17 npz, extended XYZ, XYZ).
+    #[command(subcommand)]
+    Data(data_cmd::DataCommand),
+    /// Download the real rMD17 or MD17 data (resumable, checksum-verified).
+    FetchData {
+        /// Which collection.
+        #[arg(value_enum)]
+        collection: fetch::Collection,
+        /// Where to put the files.
+        #[arg(long, default_value = "data/downloads")]
+        dest: PathBuf,
+        /// Only these molecules (comma-separated); all by default.
+        #[arg(long, value_delimiter = ',')]
+        molecules: Vec<String>,
+        /// rMD17 only: fetch the whole archive (with the published index files) and unpack it.
+        #[arg(long)]
+        archive: bool,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Data(cmd) => data_cmd::run(cmd),
+        Command::FetchData {
+            collection,
+            dest,
+            molecules,
+            archive,
+        } => {
+            for source in fetch::catalog(collection, &molecules, archive)? {
+                let path = fetch::fetch(&source, &dest, true)?;
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+    }
+}

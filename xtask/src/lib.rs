@@ -1,0 +1,6 @@
+//! The mlffbench runner (`cargo xtask …`): command-line front ends over the library crates.
+//! The binary's `main` parses arguments; the commands live here so tests can drive them.
+
+pub mod cli;
+pub mod data_cmd;
+pub mod fetch;
