@@ -327,7 +327,7 @@ where
         .read_exact(bytemuck::cast_slice_mut(&mut values))?;
     if cfg!(target_endian = "big") {
         for v in &mut values {
-            *v = from_bits(bytemuck::cast::<F, B>(*v).from_le_bits());
+            *v = from_bits(bytemuck::cast::<F, B>(*v).le_to_native());
         }
     }
     Ok(values)
@@ -335,15 +335,15 @@ where
 
 /// Byte-order conversion of the bit patterns of `f32`/`f64`.
 trait LittleEndianBits {
-    fn from_le_bits(self) -> Self;
+    fn le_to_native(self) -> Self;
 }
 impl LittleEndianBits for u32 {
-    fn from_le_bits(self) -> Self {
+    fn le_to_native(self) -> Self {
         u32::from_le(self)
     }
 }
 impl LittleEndianBits for u64 {
-    fn from_le_bits(self) -> Self {
+    fn le_to_native(self) -> Self {
         u64::from_le(self)
     }
 }
