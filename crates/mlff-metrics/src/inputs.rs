@@ -45,14 +45,6 @@ pub enum AtomicNumbers<'a> {
 }
 
 impl AtomicNumbers<'_> {
-    /// Atomic number of `atom` in `frame`.
-    pub(crate) fn get(&self, frame: usize, atom: usize) -> u8 {
-        match self {
-            AtomicNumbers::Shared(z) => z[atom],
-            AtomicNumbers::PerFrame(z) => z[[frame, atom]],
-        }
-    }
-
     fn check(&self, n_frames: usize, n_atoms: usize) -> Result<()> {
         let (shape, values): (Vec<usize>, Vec<u8>) = match self {
             AtomicNumbers::Shared(z) => (vec![n_atoms], z.to_vec()),
@@ -93,6 +85,19 @@ pub(crate) struct CheckedPair<'a> {
     pub reference_forces: CowArray<'a, f64, Ix3>,
     pub n_frames: usize,
     pub n_atoms: usize,
+    /// Atomic numbers, N shared values or T·N per-frame values (row-major).
+    species: Vec<u8>,
+}
+
+impl CheckedPair<'_> {
+    /// Atomic numbers of the atoms of `frame`.
+    pub fn species_of(&self, frame: usize) -> &[u8] {
+        if self.species.len() == self.n_atoms {
+            &self.species
+        } else {
+            &self.species[frame * self.n_atoms..(frame + 1) * self.n_atoms]
+        }
+    }
 }
 
 pub(crate) fn check_pair<'v>(
@@ -144,6 +149,10 @@ pub(crate) fn check_pair<'v>(
         reference_forces: reference.forces.as_standard_layout(),
         n_frames,
         n_atoms,
+        species: match species {
+            AtomicNumbers::Shared(z) => z.to_vec(),
+            AtomicNumbers::PerFrame(z) => z.iter().copied().collect(),
+        },
     };
     let frame = |i: usize| format!("frame {i}");
     check_finite("predicted energies", &pair.predicted_energies, frame)?;

@@ -115,7 +115,7 @@ pub fn score(
     let chunk_sums: Vec<Sums> = per_frame
         .par_chunks_mut(FRAMES_PER_CHUNK)
         .enumerate()
-        .map(|(chunk, frames)| accumulate(&pair, species, chunk * FRAMES_PER_CHUNK, frames))
+        .map(|(chunk, frames)| accumulate(&pair, chunk * FRAMES_PER_CHUNK, frames))
         .collect();
     let total = chunk_sums.into_iter().fold(Sums::new(), Sums::merge);
     Ok(total.into_scores(unit, pair.n_frames, pair.n_atoms, per_frame))
@@ -145,12 +145,7 @@ struct Sums {
 }
 
 /// Sums over frames `first..first + frames.len()`, filling their per-frame errors.
-fn accumulate(
-    pair: &CheckedPair<'_>,
-    species: &AtomicNumbers<'_>,
-    first: usize,
-    frames: &mut [FrameErrors],
-) -> Sums {
+fn accumulate(pair: &CheckedPair<'_>, first: usize, frames: &mut [FrameErrors]) -> Sums {
     let n = pair.n_atoms;
     let predicted = pair.predicted_forces.as_slice().expect("standard layout");
     let reference = pair.reference_forces.as_slice().expect("standard layout");
@@ -169,7 +164,7 @@ fn accumulate(
         let atoms = predicted[range.clone()]
             .chunks_exact(3)
             .zip(reference[range].chunks_exact(3));
-        for (atom, (p, r)) in atoms.enumerate() {
+        for ((p, r), &z) in atoms.zip(pair.species_of(frame)) {
             let d = [p[0] - r[0], p[1] - r[1], p[2] - r[2]];
             let abs = d[0].abs() + d[1].abs() + d[2].abs();
             let squared = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
@@ -184,7 +179,7 @@ fn accumulate(
                 sums.cosine += (p[0] * r[0] + p[1] * r[1] + p[2] * r[2]) / (norm_p * norm_r);
                 sums.cosine_atoms += 1;
             }
-            let element = &mut sums.elements[species.get(frame, atom) as usize];
+            let element = &mut sums.elements[usize::from(z)];
             element.atoms += 1;
             element.abs += abs;
             element.squared += squared;

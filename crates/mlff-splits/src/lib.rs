@@ -30,6 +30,7 @@ mod farthest_point;
 mod learning_curve;
 mod random;
 mod rmd17;
+mod runs;
 mod sampling;
 mod size;
 mod split;
@@ -46,6 +47,7 @@ pub use farthest_point::{FarthestPointParams, SelectedRole, farthest_point_order
 pub use learning_curve::{LearningCurveParams, LearningPool};
 pub use random::RandomParams;
 pub use rmd17::{Rmd17Params, parse_index_text, read_index_file, rmd17_index_paths};
+pub use runs::{SINGLE_DATASET, SplitRun};
 pub use size::Size;
 pub use split::{
     CrossTask, FrameSplit, LabelledFrames, NestedSubset, SPLIT_FORMAT, Split, SplitIndices,

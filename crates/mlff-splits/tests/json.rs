@@ -96,3 +96,34 @@ fn hand_written_json_request_is_accepted() {
         SplitError::Io { .. }
     ));
 }
+
+#[test]
+fn runs_give_a_uniform_view() {
+    let split = sample_request().generate().unwrap();
+    let runs = split.runs();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[0].name, "window 0 [1, 7)");
+    let SplitIndices::Windows { test, windows, .. } = &split.indices else {
+        panic!("expected windows")
+    };
+    for (run, window) in runs.iter().zip(windows) {
+        assert_eq!(run.test.frames, *test);
+        assert_eq!(run.train[0].frames, window.train);
+        assert_eq!(run.validation[0].frames, window.validation);
+        assert_eq!(run.train[0].dataset, SINGLE_DATASET);
+    }
+    let curve = SplitRequest::new(
+        Strategy::LearningCurve(LearningCurveParams {
+            n_frames: 100,
+            sizes: vec![5, 20],
+            pool: LearningPool::Random {
+                test: Size::Count(10),
+            },
+        }),
+        0,
+    )
+    .generate()
+    .unwrap();
+    let names: Vec<String> = curve.runs().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["n_train = 5", "n_train = 20"]);
+}
