@@ -1,0 +1,109 @@
+//! Pearson and Spearman correlation with two-sided p-values (e.g. SOAP similarity vs error).
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::error::{MetricsError, Result, check_finite};
+
+/// A correlation coefficient with its two-sided p-value under "no correlation".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Correlation {
+    /// Coefficient in [−1, 1].
+    pub coefficient: f64,
+    /// Two-sided p-value from t = r·√((n−2)/(1−r²)) with n − 2 degrees of freedom (exact for
+    /// Pearson on bivariate normal data; the usual large-sample approximation for Spearman,
+    /// as in scipy).
+    pub p_value: f64,
+    /// Number of pairs.
+    pub n: usize,
+}
+
+/// Pearson's product-moment correlation of `x` and `y`.
+pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
+    check_pairs(x, y)?;
+    let r = pearson_coefficient(x, y)?;
+    Ok(with_p_value(r, x.len()))
+}
+
+/// Spearman's rank correlation (Pearson on ranks; ties get their average rank).
+pub fn spearman(x: &[f64], y: &[f64]) -> Result<Correlation> {
+    check_pairs(x, y)?;
+    let r = pearson_coefficient(&average_ranks(x), &average_ranks(y))?;
+    Ok(with_p_value(r, x.len()))
+}
+
+/// Ranks 1..=n of `values`, tied values sharing the mean of their ranks.
+pub fn average_ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        // Positions start..end (0-based) share the mean rank of (start+1)..=end.
+        let rank = (start + end + 1) as f64 / 2.0;
+        order[start..end].iter().for_each(|&i| ranks[i] = rank);
+        start = end;
+    }
+    ranks
+}
+
+fn check_pairs(x: &[f64], y: &[f64]) -> Result<()> {
+    if x.len() != y.len() {
+        return Err(MetricsError::ShapeMismatch {
+            what: "second variable".into(),
+            expected: vec![x.len()],
+            got: vec![y.len()],
+        });
+    }
+    if x.len() < 3 {
+        return Err(MetricsError::TooFewPoints {
+            what: "correlation with a p-value".into(),
+            needed: 3,
+            got: x.len(),
+        });
+    }
+    check_finite("first variable", x, |i| format!("pair {i}"))?;
+    check_finite("second variable", y, |i| format!("pair {i}"))
+}
+
+fn pearson_coefficient(x: &[f64], y: &[f64]) -> Result<f64> {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    for (what, s) in [("first variable", sxx), ("second variable", syy)] {
+        if s == 0.0 {
+            return Err(MetricsError::Degenerate {
+                what: what.into(),
+                reason: "correlation is undefined without variation".into(),
+            });
+        }
+    }
+    Ok((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+fn with_p_value(r: f64, n: usize) -> Correlation {
+    let dof = (n - 2) as f64;
+    let p_value = if r.abs() >= 1.0 {
+        0.0
+    } else {
+        let t = r * (dof / ((1.0 - r) * (1.0 + r))).sqrt();
+        // dof ≥ 1 is guaranteed by check_pairs, so the distribution exists.
+        let student = StudentsT::new(0.0, 1.0, dof).expect("n >= 3 gives dof >= 1");
+        (2.0 * student.sf(t.abs())).min(1.0)
+    };
+    Correlation {
+        coefficient: r,
+        p_value,
+        n,
+    }
+}

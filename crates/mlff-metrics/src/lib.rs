@@ -1,0 +1,50 @@
+//! Error metrics and statistics for machine-learning force fields, for predictions made by any
+//! model on any split.
+//!
+//! - [`score`]: per-atom energy MAE/RMSE, force component MAE/RMSE, force-vector and
+//!   force-magnitude errors, cosine similarity, per-element and per-frame errors, all carrying
+//!   their [`EnergyUnit`] and convertible with [`Scores::in_unit`].
+//! - [`bootstrap_ci`] / [`Scores::bootstrap`]: seeded percentile-bootstrap intervals over frames.
+//! - [`fit_power_law`]: learning-curve log–log slope with its standard error.
+//! - [`pearson`] / [`spearman`]: correlations with two-sided p-values.
+//! - [`SummaryTable`]: Markdown / CSV tables.
+//!
+//! ```
+//! use mlff_metrics::{AtomicNumbers, EnergyUnit, Labels, score};
+//! use ndarray::{Array3, array};
+//!
+//! // Two frames of water (O, H, H); energies in kcal/mol, forces in kcal/mol/Å.
+//! let z = array![8u8, 1, 1];
+//! let (reference_e, reference_f) = (array![-10.0, -11.0], Array3::<f64>::zeros((2, 3, 3)));
+//! let (predicted_e, predicted_f) = (array![-10.3, -10.4], Array3::<f64>::from_elem((2, 3, 3), 0.1));
+//! let scores = score(
+//!     &Labels::new(predicted_e.view(), predicted_f.view()),
+//!     &Labels::new(reference_e.view(), reference_f.view()),
+//!     &AtomicNumbers::Shared(z.view()),
+//!     EnergyUnit::KcalPerMol,
+//! )?;
+//! assert!((scores.energy.per_atom_mae - 0.15).abs() < 1e-12);
+//! let mev = scores.in_unit(EnergyUnit::MilliElectronVolt);
+//! assert!((mev.forces.component_mae - 4.33641043).abs() < 1e-9);
+//! # Ok::<(), mlff_metrics::MetricsError>(())
+//! ```
+
+mod bootstrap;
+mod correlation;
+mod error;
+mod inputs;
+mod learning_curve;
+mod scores;
+mod table;
+mod units;
+
+pub use bootstrap::{
+    BootstrapOptions, ConfidenceInterval, ScoreIntervals, Statistic, bootstrap_ci, percentile,
+};
+pub use correlation::{Correlation, average_ranks, pearson, spearman};
+pub use error::{MetricsError, Result};
+pub use inputs::{AtomicNumbers, Labels};
+pub use learning_curve::{PowerLawFit, fit_power_law};
+pub use scores::{ElementErrors, EnergyErrors, ForceErrors, FrameErrors, Scores, score};
+pub use table::{ScoreRow, SummaryTable, significant};
+pub use units::{EnergyUnit, KCAL_PER_MOL_IN_EV};
