@@ -1,0 +1,28 @@
+//! E(3)-equivariant operations on the CPU, numerically matching e3nn 0.6 and NequIP 0.19.
+//!
+//! See the crate README for conventions. Every operation works on flat row-major slices
+//! (`batch × irreps.dim()`), is generic over [`Scalar`] (`f32`, `f64`, [`Dual`]), and provides
+//! its vector–Jacobian products with respect to all inputs and weights.
+
+pub mod activation;
+pub mod error;
+pub mod irreps;
+pub mod linear;
+pub mod scalar;
+pub mod spherical_harmonics;
+pub mod tensor_product;
+pub mod wigner;
+
+pub use activation::{Activation, NormalizedActivation};
+pub use error::{E3Error, Result};
+pub use irreps::{Irrep, Irreps, MulIrrep, Parity, SortedIrreps};
+pub use linear::Linear;
+pub use scalar::{Dual, Scalar};
+pub use spherical_harmonics::{ShNormalization, SphericalHarmonics};
+pub use tensor_product::{
+    ConnectionMode, Instruction, IrrepNormalization, PathNormalization, TensorProduct, Weights,
+};
+pub use wigner::{
+    Matrix3, angles_to_matrix, irreps_d, matrix_to_angles, wigner_3j, wigner_d_from_angles,
+    wigner_d_from_matrix,
+};
