@@ -6,8 +6,11 @@
 
 pub mod activation;
 pub mod error;
+pub mod gate;
+pub mod graph;
 pub mod irreps;
 pub mod linear;
+pub mod radial;
 pub mod scalar;
 pub mod spherical_harmonics;
 pub mod tensor_product;
@@ -15,8 +18,11 @@ pub mod wigner;
 
 pub use activation::{Activation, NormalizedActivation};
 pub use error::{E3Error, Result};
+pub use gate::Gate;
+pub use graph::{ScatterPlan, edge_vectors, edge_vectors_vjp, gather};
 pub use irreps::{Irrep, Irreps, MulIrrep, Parity, SortedIrreps};
 pub use linear::Linear;
+pub use radial::{BesselEmbedding, PolynomialCutoff};
 pub use scalar::{Dual, Scalar};
 pub use spherical_harmonics::{ShNormalization, SphericalHarmonics};
 pub use tensor_product::{
