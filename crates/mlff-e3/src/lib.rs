@@ -1,8 +1,4 @@
-//! E(3)-equivariant operations on the CPU, numerically matching e3nn 0.6 and NequIP 0.19.
-//!
-//! See the crate README for conventions. Every operation works on flat row-major slices
-//! (`batch × irreps.dim()`), is generic over [`Scalar`] (`f32`, `f64`, [`Dual`]), and provides
-//! its vector–Jacobian products with respect to all inputs and weights.
+#![doc = include_str!("../README.md")]
 
 pub mod activation;
 pub mod error;

@@ -342,9 +342,9 @@ impl TensorProduct {
                     ConnectionMode::Uvu => 1,
                     ConnectionMode::Uvw => p.mul[2],
                 };
-                // c·x2; then per u: gt (2·dim·outs), t (2·nnz), grad_w (2·dim·outs),
-                // grad_x1 (2·nnz), grad_x2 (3·nnz).
-                p.mul[1] * (nnz + p.mul[0] * (7 * nnz + 4 * p.dim[2] * outs))
+                // per v: c·x2 and c·dot (2·nnz); per channel u: t (2·nnz), gt and
+                // grad_w (4·dim·outs), grad_x1 axpy and grad_x2 dot (4·nnz).
+                p.mul[1] * (2 * nnz + p.mul[0] * (6 * nnz + 4 * p.dim[2] * outs))
             })
             .sum()
     }
@@ -586,21 +586,30 @@ impl<T: Scalar> PathCoefficients<T> {
     }
 }
 
-/// Per-chunk work space: `c·x2` per entry, and two output-irrep-sized accumulators.
+/// Per-chunk work space. Blocks are transposed to channel-innermost order (`[i][u]`) so that
+/// every coupling entry becomes an axpy or dot product over the channels, which vectorises.
 struct Scratch<T> {
+    /// `c·x2[v, j]` per entry.
     cx2: Vec<T>,
+    /// `x1` block transposed: `[i][u]`.
+    x1t: Vec<T>,
+    /// Coupled products `t[k][u] = Σ_e cx2[e] x1[u, i_e]`.
     t: Vec<T>,
+    /// Weighted output cotangent `gt[k][u] = Σ_w W(u,v,w) g[w, k]`.
     gt: Vec<T>,
+    /// Gradient of the transposed `x1` block.
+    gx1t: Vec<T>,
 }
 
 impl<T: Scalar> Scratch<T> {
     fn new(paths: &[Path]) -> Self {
-        let nnz = paths.iter().map(|p| p.entries.len()).max().unwrap_or(0);
-        let dim = paths.iter().map(|p| p.dim[2]).max().unwrap_or(0);
+        let max = |f: fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
         Self {
-            cx2: vec![T::zero(); nnz],
-            t: vec![T::zero(); dim],
-            gt: vec![T::zero(); dim],
+            cx2: vec![T::zero(); max(|p| p.entries.len())],
+            x1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
+            t: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
+            gt: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
+            gx1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
         }
     }
 }
@@ -612,21 +621,12 @@ fn sample_weights<T>(weights: Weights<'_, T>, z: usize, wn: usize) -> &[T] {
     }
 }
 
-/// Index of weight `(u, v, w)` of a path and the output channel it feeds.
+/// Index of weight `(u, v, w)` within a path's weights.
 #[inline(always)]
 fn weight_index(p: &Path, u: usize, v: usize, w: usize) -> usize {
     match p.instruction.mode {
         ConnectionMode::Uvu => u * p.mul[1] + v,
         ConnectionMode::Uvw => (u * p.mul[1] + v) * p.mul[2] + w,
-    }
-}
-
-/// Output channels fed by input channels `u` (of in1).
-#[inline(always)]
-fn output_channels(p: &Path, u: usize) -> std::ops::Range<usize> {
-    match p.instruction.mode {
-        ConnectionMode::Uvu => u..u + 1,
-        ConnectionMode::Uvw => 0..p.mul[2],
     }
 }
 
@@ -647,12 +647,30 @@ fn premultiply<T: Scalar>(p: &Path, c: &[T], x2: &[T], v: usize, cx2: &mut [T]) 
     }
 }
 
-/// `t[k] = Σ_e cx2[e] x1[u, i_e]`
+/// `x1t[i][u] = x1[u, i]` for the path's in1 block.
 #[inline(always)]
-fn contract_x1<T: Scalar>(p: &Path, cx2: &[T], x1u: &[T], t: &mut [T]) {
+fn transpose_x1<T: Scalar>(p: &Path, x1: &[T], x1t: &mut [T]) {
+    let [m1, _, _] = p.mul;
+    let d1 = p.dim[0];
+    let block = &x1[p.offset[0]..p.offset[0] + m1 * d1];
+    for (u, row) in block.chunks_exact(d1).enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            x1t[i * m1 + u] = x;
+        }
+    }
+}
+
+/// `t[k][u] = Σ_e cx2[e] x1t[i_e][u]`: one axpy over channels per coupling entry.
+#[inline(always)]
+fn couple<T: Scalar>(p: &Path, cx2: &[T], x1t: &[T], t: &mut [T]) {
+    let m1 = p.mul[0];
     t.fill(T::zero());
     for (e, &a) in p.entries.iter().zip(cx2) {
-        t[e.k] += a * x1u[e.i];
+        let src = &x1t[e.i * m1..(e.i + 1) * m1];
+        let dst = &mut t[e.k * m1..(e.k + 1) * m1];
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d += a * x;
+        }
     }
 }
 
@@ -665,20 +683,33 @@ fn path_forward<T: Scalar>(
     out: &mut [T],
     s: &mut Scratch<T>,
 ) {
-    let [m1, m2, _] = p.mul;
-    let [d1, _, dout] = p.dim;
+    let [m1, m2, m3] = p.mul;
+    let dout = p.dim[2];
     let nnz = p.entries.len();
+    let x1t = &mut s.x1t[..m1 * p.dim[0]];
+    transpose_x1(p, x1, x1t);
+    let t = &mut s.t[..m1 * dout];
+    let out = &mut out[p.offset[2]..p.offset[2] + m3 * dout];
     for v in 0..m2 {
         premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
-        for u in 0..m1 {
-            let x1u = &x1[p.offset[0] + u * d1..p.offset[0] + (u + 1) * d1];
-            let t = &mut s.t[..dout];
-            contract_x1(p, &s.cx2[..nnz], x1u, t);
-            for wch in output_channels(p, u) {
-                let weight = weight_of(p, w, weight_index(p, u, v, wch));
-                let o = &mut out[p.offset[2] + wch * dout..p.offset[2] + (wch + 1) * dout];
-                for (ok, &tk) in o.iter_mut().zip(t.iter()) {
-                    *ok += weight * tk;
+        couple(p, &s.cx2[..nnz], x1t, t);
+        match p.instruction.mode {
+            ConnectionMode::Uvu => {
+                for (u, o) in out.chunks_exact_mut(dout).enumerate() {
+                    let wu = weight_of(p, w, weight_index(p, u, v, u));
+                    for (k, ok) in o.iter_mut().enumerate() {
+                        *ok += wu * t[k * m1 + u];
+                    }
+                }
+            }
+            ConnectionMode::Uvw => {
+                for (wch, o) in out.chunks_exact_mut(dout).enumerate() {
+                    for (k, ok) in o.iter_mut().enumerate() {
+                        let tk = &t[k * m1..(k + 1) * m1];
+                        *ok += (0..m1)
+                            .map(|u| weight_of(p, w, weight_index(p, u, v, wch)) * tk[u])
+                            .sum::<T>();
+                    }
                 }
             }
         }
@@ -702,37 +733,72 @@ fn path_backward_all<T: Scalar>(
     s: &mut Scratch<T>,
 ) {
     for (p, c) in paths.iter().zip(&coeffs.per_path) {
-        let [m1, m2, _] = p.mul;
+        let [m1, m2, m3] = p.mul;
         let [d1, d2, dout] = p.dim;
         let nnz = p.entries.len();
+        let x1t = &mut s.x1t[..m1 * d1];
+        transpose_x1(p, x1, x1t);
+        let gx1t = &mut s.gx1t[..m1 * d1];
+        gx1t.fill(T::zero());
+        let (t, gt) = (&mut s.t[..m1 * dout], &mut s.gt[..m1 * dout]);
+        let gblock = &g[p.offset[2]..p.offset[2] + m3 * dout];
         for v in 0..m2 {
             premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
-            for u in 0..m1 {
-                let x1u = &x1[p.offset[0] + u * d1..p.offset[0] + (u + 1) * d1];
-                // gt[k] = Σ_w W(u,v,w) g[w,k];  grad W(u,v,w) = Σ_k t[k] g[w,k]
-                s.gt[..dout].fill(T::zero());
-                if p.weight_offset.is_some() {
-                    contract_x1(p, &s.cx2[..nnz], x1u, &mut s.t[..dout]);
-                }
-                for wch in output_channels(p, u) {
-                    let gw = &g[p.offset[2] + wch * dout..p.offset[2] + (wch + 1) * dout];
-                    let idx = weight_index(p, u, v, wch);
-                    let weight = weight_of(p, w, idx);
-                    for (gtk, &gk) in s.gt[..dout].iter_mut().zip(gw) {
-                        *gtk += weight * gk;
+            if p.weight_offset.is_some() {
+                couple(p, &s.cx2[..nnz], x1t, t);
+            }
+            // gt[k][u] = Σ_w W(u,v,w) g[w,k];  grad W(u,v,w) = Σ_k t[k][u] g[w,k]
+            match p.instruction.mode {
+                ConnectionMode::Uvu => {
+                    for (u, gu) in gblock.chunks_exact(dout).enumerate() {
+                        let idx = weight_index(p, u, v, u);
+                        let wu = weight_of(p, w, idx);
+                        let mut dw = T::zero();
+                        for (k, &gk) in gu.iter().enumerate() {
+                            gt[k * m1 + u] = wu * gk;
+                            dw += t[k * m1 + u] * gk;
+                        }
+                        if let Some(off) = p.weight_offset {
+                            grads.w[off + idx] += dw;
+                        }
                     }
-                    if let Some(off) = p.weight_offset {
-                        grads.w[off + idx] +=
-                            s.t[..dout].iter().zip(gw).map(|(&a, &b)| a * b).sum::<T>();
+                }
+                ConnectionMode::Uvw => {
+                    gt.fill(T::zero());
+                    for (wch, gw) in gblock.chunks_exact(dout).enumerate() {
+                        for u in 0..m1 {
+                            let idx = weight_index(p, u, v, wch);
+                            let wu = weight_of(p, w, idx);
+                            let mut dw = T::zero();
+                            for (k, &gk) in gw.iter().enumerate() {
+                                gt[k * m1 + u] += wu * gk;
+                                dw += t[k * m1 + u] * gk;
+                            }
+                            if let Some(off) = p.weight_offset {
+                                grads.w[off + idx] += dw;
+                            }
+                        }
                     }
                 }
-                let gx1u = &mut grads.x1[p.offset[0] + u * d1..p.offset[0] + (u + 1) * d1];
-                let gx2v = &mut grads.x2[p.offset[1] + v * d2..p.offset[1] + (v + 1) * d2];
-                for ((e, &ce), &a) in p.entries.iter().zip(c).zip(&s.cx2[..nnz]) {
-                    let gtk = s.gt[e.k];
-                    gx1u[e.i] += a * gtk;
-                    gx2v[e.j] += ce * x1u[e.i] * gtk;
+            }
+            // grad x1[u, i_e] += cx2[e] gt[k_e][u];  grad x2[v, j_e] += c_e Σ_u x1[u, i_e] gt[k_e][u]
+            let gx2v = &mut grads.x2[p.offset[1] + v * d2..p.offset[1] + (v + 1) * d2];
+            for ((e, &ce), &a) in p.entries.iter().zip(c).zip(&s.cx2[..nnz]) {
+                let gtk = &gt[e.k * m1..(e.k + 1) * m1];
+                let xi = &x1t[e.i * m1..(e.i + 1) * m1];
+                let gxi = &mut gx1t[e.i * m1..(e.i + 1) * m1];
+                let mut dot = T::zero();
+                for ((gx, &gk), &x) in gxi.iter_mut().zip(gtk).zip(xi) {
+                    *gx += a * gk;
+                    dot += x * gk;
                 }
+                gx2v[e.j] += ce * dot;
+            }
+        }
+        let gblock1 = &mut grads.x1[p.offset[0]..p.offset[0] + m1 * d1];
+        for (u, row) in gblock1.chunks_exact_mut(d1).enumerate() {
+            for (i, gx) in row.iter_mut().enumerate() {
+                *gx += gx1t[i * m1 + u];
             }
         }
     }
