@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The model: a scalar "energy" from one interaction layer with scalar node inputs.
-struct Layer {
+pub(crate) struct Layer {
     sh: SphericalHarmonics,
     bessel: BesselEmbedding,
     tp: TensorProduct,
@@ -31,7 +31,7 @@ struct Tape<T> {
     pre_gate: Vec<T>,
 }
 
-struct Graph {
+pub(crate) struct Graph {
     origin: Vec<usize>,
     tip: Vec<usize>,
     by_origin: ScatterPlan,
@@ -200,8 +200,18 @@ impl Layer {
     }
 }
 
-fn main() -> mlff_e3::Result<()> {
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
+/// Analytic vs central-difference values of a few force components and of a few components of
+/// the force-loss gradient ∂L/∂θ (L = ½|F|², via forward-over-reverse duals).
+pub(crate) struct Check {
+    /// `(analytic, finite difference)` for forces on the first atoms.
+    pub(crate) forces: Vec<(f64, f64)>,
+    /// `(dual, finite difference)` for ∂L/∂θ at the requested indices.
+    pub(crate) loss_gradient: Vec<(f64, f64)>,
+}
+
+/// Builds a random 6-atom system and layer from `seed` and compares derivatives.
+pub(crate) fn derivative_check(seed: u64, theta_indices: &[usize]) -> mlff_e3::Result<Check> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = 6;
     let pos: Vec<f64> = (0..n * 3).map(|_| rng.random_range(-1.5..1.5)).collect();
     let (mut origin, mut tip) = (Vec::new(), Vec::new());
@@ -231,41 +241,52 @@ fn main() -> mlff_e3::Result<()> {
         .map(|_| rng.random_range(-1.0..1.0))
         .collect();
 
-    let (energy, tape) = layer.energy(&graph, &pos, &x, &theta, &lin_w);
+    let (_, tape) = layer.energy(&graph, &pos, &x, &theta, &lin_w);
     let (grad_pos, _) = layer.gradients(&graph, &tape, &theta, &lin_w, n);
-    println!("{} edges, energy {energy:.6}", graph.origin.len());
-    println!(
-        "force on atom 0: {:?}",
-        [-grad_pos[0], -grad_pos[1], -grad_pos[2]]
-    );
+    let h = 1e-5;
+    let central = |f: &dyn Fn(&[f64]) -> f64, at: &[f64], k: usize| {
+        let (mut p, mut m) = (at.to_vec(), at.to_vec());
+        p[k] += h;
+        m[k] -= h;
+        (f(&p) - f(&m)) / (2.0 * h)
+    };
+    let energy = |p: &[f64]| layer.energy(&graph, p, &x, &theta, &lin_w).0;
+    let forces = (0..6)
+        .map(|k| (-grad_pos[k], -central(&energy, &pos, k)))
+        .collect();
 
     // Force loss L = ½|F|², F = -∇E: ∂L/∂θ = -d/dε ∇θE(r + εF), obtained by running the same
     // forward+backward over dual numbers whose position tangent is F.
-    let forces: Vec<f64> = grad_pos.iter().map(|g| -g).collect();
     let dual_pos: Vec<Dual<f64>> = pos
         .iter()
-        .zip(&forces)
-        .map(|(&p, &t)| Dual::new(p, t))
+        .zip(&grad_pos)
+        .map(|(&p, &g)| Dual::new(p, -g))
         .collect();
     let c = |a: &[f64]| a.iter().map(|&y| Dual::constant(y)).collect::<Vec<_>>();
     let (_, dual_tape) = layer.energy(&graph, &dual_pos, &c(&x), &c(&theta), &c(&lin_w));
     let (_, dual_theta) = layer.gradients(&graph, &dual_tape, &c(&theta), &c(&lin_w), n);
-    let dl_dtheta: Vec<f64> = dual_theta.iter().map(|d| -d.eps).collect();
-
-    // Check one component against central differences of L(θ).
     let loss = |theta: &[f64]| {
         let (_, tape) = layer.energy(&graph, &pos, &x, theta, &lin_w);
         let (g, _) = layer.gradients(&graph, &tape, theta, &lin_w, n);
         0.5 * g.iter().map(|v| v * v).sum::<f64>()
     };
-    let (k, h) = (3, 1e-5);
-    let (mut tp, mut tm) = (theta.clone(), theta.clone());
-    tp[k] += h;
-    tm[k] -= h;
-    let fd = (loss(&tp) - loss(&tm)) / (2.0 * h);
-    println!(
-        "∂L/∂θ[{k}]: dual {:.10}, finite difference {fd:.10}",
-        dl_dtheta[k]
-    );
+    let loss_gradient = theta_indices
+        .iter()
+        .map(|&k| (-dual_theta[k].eps, central(&loss, &theta, k)))
+        .collect();
+    Ok(Check {
+        forces,
+        loss_gradient,
+    })
+}
+
+fn main() -> mlff_e3::Result<()> {
+    let check = derivative_check(42, &[3, 17, 40])?;
+    for (k, (a, fd)) in check.forces.iter().enumerate() {
+        println!("F[{k}]: from VJPs {a:.10}, finite difference {fd:.10}");
+    }
+    for (a, fd) in &check.loss_gradient {
+        println!("∂L/∂θ: dual {a:.10}, finite difference {fd:.10}");
+    }
     Ok(())
 }

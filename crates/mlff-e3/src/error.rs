@@ -84,3 +84,26 @@ pub(crate) fn check_finite<T: crate::Scalar>(what: &'static str, values: &[T]) -
         Some(index) => Err(E3Error::NonFinite { what, index }),
     }
 }
+
+/// Number of rows of a finite batch `x` (`rows × width`); rejects `width = 0` and ragged input.
+pub(crate) fn batch_rows<T: crate::Scalar>(
+    what: &'static str,
+    x: &[T],
+    width: usize,
+) -> Result<usize> {
+    if width == 0 {
+        return Err(E3Error::InvalidParameter {
+            what,
+            reason: "rows have width 0 (empty irreps)".into(),
+        });
+    }
+    if x.len() % width != 0 {
+        return Err(E3Error::ShapeMismatch {
+            what,
+            expected: (x.len() / width + 1) * width,
+            got: x.len(),
+        });
+    }
+    check_finite(what, x)?;
+    Ok(x.len() / width)
+}

@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::activation::NormalizedActivation;
-use crate::error::{E3Error, Result, check_finite, check_len};
+use crate::error::{E3Error, Result, batch_rows, check_len};
 use crate::irreps::{Irrep, Irreps, MulIrrep, Parity};
 use crate::scalar::Scalar;
 
@@ -165,16 +165,7 @@ impl Gate {
     }
 
     fn check<T: Scalar>(&self, x: &[T]) -> Result<usize> {
-        let din = self.irreps_in.dim();
-        if din == 0 || x.len() % din != 0 {
-            return Err(E3Error::ShapeMismatch {
-                what: "gate x (batch×dim_in)",
-                expected: din * (x.len() / din.max(1)).max(1),
-                got: x.len(),
-            });
-        }
-        check_finite("gate x", x)?;
-        Ok(x.len() / din)
+        batch_rows("gate x (batch×dim_in)", x, self.irreps_in.dim())
     }
 
     /// Applies the gate to a batch (`out`: `batch × dim_out`, overwritten).

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod irreps;
 pub mod linear;
 pub mod radial;
+mod reduction;
 pub mod scalar;
 pub mod spherical_harmonics;
 pub mod tensor_product;

@@ -7,8 +7,9 @@
 
 use rayon::prelude::*;
 
-use crate::error::{E3Error, Result, check_finite, check_len};
+use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::Irreps;
+use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 
 /// One compiled path of a [`Linear`] layer.
@@ -126,18 +127,10 @@ impl Linear {
     }
 
     fn check<T: Scalar>(&self, x: &[T], weights: &[T]) -> Result<usize> {
-        let din = self.irreps_in.dim();
-        if din == 0 || x.len() % din != 0 {
-            return Err(E3Error::ShapeMismatch {
-                what: "linear x (batch×dim_in)",
-                expected: din * (x.len() / din.max(1)).max(1),
-                got: x.len(),
-            });
-        }
+        let n = batch_rows("linear x (batch×dim_in)", x, self.irreps_in.dim())?;
         check_len("linear weights", weights.len(), self.weight_numel)?;
-        check_finite("linear x", x)?;
         check_finite("linear weights", weights)?;
-        Ok(x.len() / din)
+        Ok(n)
     }
 
     /// `out = Linear(x)` for a batch (`out`: `batch × dim_out`, overwritten).
@@ -194,31 +187,27 @@ impl Linear {
             .map(|p| T::from_f64(p.path_weight))
             .collect();
         let wn = self.weight_numel;
-        let total = grad_x
-            .par_chunks_mut(CHUNK * din)
-            .zip(x.par_chunks(CHUNK * din))
-            .zip(grad_out.par_chunks(CHUNK * dout.max(1)))
-            .map(|((gx, x), g)| {
-                let mut gw = vec![T::zero(); wn];
-                for ((gx, x), g) in gx
-                    .chunks_exact_mut(din)
-                    .zip(x.chunks_exact(din))
-                    .zip(g.chunks_exact(dout.max(1)))
-                {
-                    gx.fill(T::zero());
-                    for (p, &a) in self.paths.iter().zip(&pw) {
-                        linear_path_backward(p, a, x, weights, g, gx, &mut gw);
+        let total = sum_partials(
+            grad_x
+                .par_chunks_mut(CHUNK * din)
+                .zip(x.par_chunks(CHUNK * din))
+                .zip(grad_out.par_chunks(CHUNK * dout.max(1)))
+                .map(|((gx, x), g)| {
+                    let mut gw = vec![T::zero(); wn];
+                    for ((gx, x), g) in gx
+                        .chunks_exact_mut(din)
+                        .zip(x.chunks_exact(din))
+                        .zip(g.chunks_exact(dout.max(1)))
+                    {
+                        gx.fill(T::zero());
+                        for (p, &a) in self.paths.iter().zip(&pw) {
+                            linear_path_backward(p, a, x, weights, g, gx, &mut gw);
+                        }
                     }
-                }
-                gw
-            })
-            .reduce(
-                || vec![T::zero(); wn],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                    gw
+                }),
+            wn,
+        );
         grad_weights.copy_from_slice(&total);
         Ok(())
     }

@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use crate::error::{E3Error, Result, check_finite, check_len};
+use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 
 /// The polynomial cutoff envelope `u_p(x)` with integer power `p ≥ 2`.
@@ -157,36 +158,32 @@ impl BesselEmbedding {
         check_len("bessel grad_frequencies", grad_frequencies.len(), nb)?;
         let inv_rmax = T::from_f64(1.0 / self.r_max);
         let pi = T::from_f64(std::f64::consts::PI);
-        let total = grad_lengths
-            .par_chunks_mut(CHUNK)
-            .zip(lengths.par_chunks(CHUNK))
-            .zip(grad_out.par_chunks(CHUNK * nb))
-            .map(|((gl, r), g)| {
-                let mut gf = vec![T::zero(); nb];
-                for ((gl, &r), g) in gl.iter_mut().zip(r).zip(g.chunks_exact(nb)) {
-                    let x = r * inv_rmax;
-                    let (u, du) = self.cutoff.eval(x);
-                    let pix = pi * x;
-                    let mut dx = T::zero();
-                    for ((&gn, &w), gfn) in g.iter().zip(frequencies).zip(gf.iter_mut()) {
-                        let (s, c) = ((w * pix).sin(), (w * pix).cos());
-                        let b = s / pix;
-                        // d b/dx = w cos(πwx)/x - sin(πwx)/(πx²)
-                        let db = w * c / x - s / (pix * x);
-                        dx += gn * (db * u + b * du);
-                        *gfn += gn * c * u;
+        let total = sum_partials(
+            grad_lengths
+                .par_chunks_mut(CHUNK)
+                .zip(lengths.par_chunks(CHUNK))
+                .zip(grad_out.par_chunks(CHUNK * nb))
+                .map(|((gl, r), g)| {
+                    let mut gf = vec![T::zero(); nb];
+                    for ((gl, &r), g) in gl.iter_mut().zip(r).zip(g.chunks_exact(nb)) {
+                        let x = r * inv_rmax;
+                        let (u, du) = self.cutoff.eval(x);
+                        let pix = pi * x;
+                        let mut dx = T::zero();
+                        for ((&gn, &w), gfn) in g.iter().zip(frequencies).zip(gf.iter_mut()) {
+                            let (s, c) = ((w * pix).sin(), (w * pix).cos());
+                            let b = s / pix;
+                            // d b/dx = w cos(πwx)/x - sin(πwx)/(πx²)
+                            let db = w * c / x - s / (pix * x);
+                            dx += gn * (db * u + b * du);
+                            *gfn += gn * c * u;
+                        }
+                        *gl = dx * inv_rmax;
                     }
-                    *gl = dx * inv_rmax;
-                }
-                gf
-            })
-            .reduce(
-                || vec![T::zero(); nb],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                    gf
+                }),
+            nb,
+        );
         grad_frequencies.copy_from_slice(&total);
         Ok(())
     }

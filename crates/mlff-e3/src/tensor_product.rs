@@ -12,8 +12,9 @@
 
 use rayon::prelude::*;
 
-use crate::error::{E3Error, Result, check_finite, check_len};
+use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::{Irrep, Irreps, MulIrrep};
+use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 use crate::wigner::{triangle, wigner_3j};
 
@@ -112,6 +113,32 @@ pub struct Path {
 }
 
 impl Path {
+    /// Output channels fed by one input channel `u` of in1 (1 for `uvu`, `mul_out` for `uvw`).
+    fn outputs_per_channel(&self) -> usize {
+        match self.instruction.mode {
+            ConnectionMode::Uvu => 1,
+            ConnectionMode::Uvw => self.mul[2],
+        }
+    }
+
+    /// Floating-point operations of this path for one sample, as the kernel computes them:
+    /// per `v`, 1 per entry for `c·x2`; per `(u, v)`, 2 per entry (coupling) and 2 per output
+    /// component and output channel (weighting).
+    pub fn forward_flops(&self) -> usize {
+        let nnz = self.entries.len();
+        self.mul[1] * (nnz + self.mul[0] * (2 * nnz + 2 * self.dim[2] * self.outputs_per_channel()))
+    }
+
+    /// Floating-point operations of the backward pass of this path for one sample: per `v`,
+    /// `c·x2` and `c·dot` (2 per entry); per `(u, v)`, recomputed coupling (2 per entry),
+    /// weighted cotangent and weight gradient (4 per output component and channel), `x1`
+    /// gradient axpy and `x2` gradient dot (4 per entry).
+    pub fn backward_flops(&self) -> usize {
+        let nnz = self.entries.len();
+        self.mul[1]
+            * (2 * nnz + self.mul[0] * (6 * nnz + 4 * self.dim[2] * self.outputs_per_channel()))
+    }
+
     /// Number of weights of this path.
     pub fn weight_numel(&self) -> usize {
         match (self.instruction.has_weight, self.instruction.mode) {
@@ -315,50 +342,19 @@ impl TensorProduct {
         self.weight_numel
     }
 
-    /// Floating-point operations of one forward sample as the kernel computes it:
-    /// per path and `(u, v)`: 2 per coupling entry, then 2 per output component and output
-    /// channel; plus 1 per entry and `v` to premultiply `c·x2`.
+    /// Floating-point operations of one forward sample (see [`Path::forward_flops`]).
     pub fn forward_flops_per_sample(&self) -> usize {
-        self.paths
-            .iter()
-            .map(|p| {
-                let nnz = p.entries.len();
-                let outs = match p.instruction.mode {
-                    ConnectionMode::Uvu => 1,
-                    ConnectionMode::Uvw => p.mul[2],
-                };
-                p.mul[1] * (nnz + p.mul[0] * (2 * nnz + 2 * p.dim[2] * outs))
-            })
-            .sum()
+        self.paths.iter().map(Path::forward_flops).sum()
     }
 
-    /// Floating-point operations of one backward sample (all three gradients).
+    /// Floating-point operations of one backward sample (see [`Path::backward_flops`]).
     pub fn backward_flops_per_sample(&self) -> usize {
-        self.paths
-            .iter()
-            .map(|p| {
-                let nnz = p.entries.len();
-                let outs = match p.instruction.mode {
-                    ConnectionMode::Uvu => 1,
-                    ConnectionMode::Uvw => p.mul[2],
-                };
-                // per v: c·x2 and c·dot (2·nnz); per channel u: t (2·nnz), gt and
-                // grad_w (4·dim·outs), grad_x1 axpy and grad_x2 dot (4·nnz).
-                p.mul[1] * (2 * nnz + p.mul[0] * (6 * nnz + 4 * p.dim[2] * outs))
-            })
-            .sum()
+        self.paths.iter().map(Path::backward_flops).sum()
     }
 
     fn check_batch<T: Scalar>(&self, x1: &[T], x2: &[T], weights: Weights<'_, T>) -> Result<usize> {
         let (d1, d2) = (self.irreps_in1.dim(), self.irreps_in2.dim());
-        if d1 == 0 || x1.len() % d1 != 0 {
-            return Err(E3Error::ShapeMismatch {
-                what: "tensor product x1 (batch×dim1)",
-                expected: d1.max(1) * (x1.len() / d1.max(1)).max(1),
-                got: x1.len(),
-            });
-        }
-        let n = x1.len() / d1;
+        let n = batch_rows("tensor product x1 (batch×dim1)", x1, d1)?;
         check_len("tensor product x2 (batch×dim2)", x2.len(), n * d2)?;
         match weights {
             Weights::Shared(w) => {
@@ -370,7 +366,6 @@ impl TensorProduct {
                 n * self.weight_numel,
             )?,
         }
-        check_finite("tensor product x1", x1)?;
         check_finite("tensor product x2", x2)?;
         Ok(n)
     }
@@ -501,22 +496,18 @@ impl TensorProduct {
             }
         };
         if shared {
-            let total = grad_x1
-                .par_chunks_mut(CHUNK * d1.max(1))
-                .zip(grad_x2.par_chunks_mut(CHUNK * d2.max(1)))
-                .enumerate()
-                .map(|(chunk, (gx1, gx2))| {
-                    let mut gw = vec![T::zero(); wn];
-                    run_chunk(chunk, gx1, gx2, &mut gw);
-                    gw
-                })
-                .reduce(
-                    || vec![T::zero(); wn],
-                    |mut a, b| {
-                        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                        a
-                    },
-                );
+            let total = sum_partials(
+                grad_x1
+                    .par_chunks_mut(CHUNK * d1.max(1))
+                    .zip(grad_x2.par_chunks_mut(CHUNK * d2.max(1)))
+                    .enumerate()
+                    .map(|(chunk, (gx1, gx2))| {
+                        let mut gw = vec![T::zero(); wn];
+                        run_chunk(chunk, gx1, gx2, &mut gw);
+                        gw
+                    }),
+                wn,
+            );
             grad_weights.copy_from_slice(&total);
         } else {
             grad_x1
