@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+
+pub mod activation;
+pub mod error;
+pub mod gate;
+pub mod graph;
+pub mod irreps;
+pub mod linear;
+pub mod radial;
+mod reduction;
+pub mod scalar;
+pub mod spherical_harmonics;
+pub mod tensor_product;
+pub mod wigner;
+
+pub use activation::{Activation, NormalizedActivation};
+pub use error::{E3Error, Result};
+pub use gate::Gate;
+pub use graph::{ScatterPlan, edge_vectors, edge_vectors_vjp, gather};
+pub use irreps::{Irrep, Irreps, MulIrrep, Parity, SortedIrreps};
+pub use linear::Linear;
+pub use radial::{BesselEmbedding, PolynomialCutoff};
+pub use scalar::{Dual, Scalar};
+pub use spherical_harmonics::{ShNormalization, SphericalHarmonics};
+pub use tensor_product::{
+    ConnectionMode, Instruction, IrrepNormalization, PathNormalization, TensorProduct, Weights,
+};
+pub use wigner::{
+    Matrix3, angles_to_matrix, irreps_d, matrix_to_angles, wigner_3j, wigner_d_from_angles,
+    wigner_d_from_matrix,
+};
