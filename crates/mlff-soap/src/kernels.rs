@@ -234,6 +234,36 @@ pub fn kernel_matrix<K: StructureKernel>(
     Ok(Array2::from_shape_vec((a.len(), b.len()), values).expect("a.len() * b.len() values"))
 }
 
+/// Normalised kernel matrix of one set with itself: the upper triangle is computed (in
+/// parallel) and mirrored, as DScribe does, so the result is exactly symmetric even for
+/// REMatch, whose Sinkhorn solution is only converged to `threshold`; the diagonal is 1.
+pub fn kernel_matrix_symmetric<K: StructureKernel>(
+    kernel: &K,
+    set: &[ArrayView2<'_, f64>],
+) -> Result<Array2<f64>, SoapError> {
+    if set.is_empty() {
+        return Err(SoapError::EmptyInput("a kernel set has no structures"));
+    }
+    let n = set.len();
+    let diag: Vec<f64> = set
+        .par_iter()
+        .map(|x| kernel.unnormalized(*x, *x))
+        .collect::<Result<_, _>>()?;
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|i| ((i + 1)..n).map(move |j| (i, j)))
+        .collect();
+    let values: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(i, j)| Ok(kernel.unnormalized(set[i], set[j])? / (diag[i] * diag[j]).sqrt()))
+        .collect::<Result<_, SoapError>>()?;
+    let mut out = Array2::from_diag_elem(n, 1.0);
+    for (&(i, j), &v) in pairs.iter().zip(&values) {
+        out[[i, j]] = v;
+        out[[j, i]] = v;
+    }
+    Ok(out)
+}
+
 /// How similar one test frame is to a training set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainingSimilarity {
