@@ -104,11 +104,15 @@ pub enum MdError {
 pub type Result<T> = std::result::Result<T, MdError>;
 
 /// Builds an [`MdError::InvalidParameter`].
-#[allow(dead_code)] // used by the integrators
 pub(crate) fn invalid(name: &'static str, value: impl ToString, reason: &str) -> MdError {
     MdError::InvalidParameter {
         name,
         value: value.to_string(),
         reason: reason.to_string(),
     }
+}
+
+/// True for a finite number > 0 (false for NaN).
+pub(crate) fn is_positive_finite(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }

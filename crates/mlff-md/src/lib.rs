@@ -10,14 +10,19 @@
 //! Units: Å, fs, amu, kcal/mol (see [`units`]).
 
 pub mod error;
+pub mod integrate;
 pub mod molecule;
 pub mod potential;
+pub mod stability;
+pub mod trajectory;
 pub mod uff;
 pub mod units;
 pub mod vec3;
 
 pub use error::{MdError, Result};
+pub use integrate::{Integrator, IntegratorConfig, Thermostat};
 pub use molecule::{Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule};
 pub use potential::{FrameEvaluations, Potential, evaluate_frames};
+pub use trajectory::{Progress, Trajectory, TrajectoryConfig, generate_trajectory};
 pub use uff::{UffEnergyParts, UffPotential};
 pub use vec3::Vec3;
