@@ -90,6 +90,14 @@ pub enum MdError {
         /// What was detected.
         reason: String,
     },
+    /// An npz file lacks an array or has an unsupported dtype.
+    #[error("npz file {path}: {message}")]
+    NpzFormat {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An sGDML model file is malformed.
     #[error("sGDML model {source_name}: {message}")]
     SgdmlFormat {

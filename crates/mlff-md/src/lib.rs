@@ -11,8 +11,11 @@
 
 pub mod error;
 pub mod integrate;
+mod mds;
 pub mod molecule;
+pub mod npz;
 pub mod potential;
+pub mod sgdml;
 pub mod stability;
 pub mod trajectory;
 pub mod uff;
@@ -23,6 +26,7 @@ pub use error::{MdError, Result};
 pub use integrate::{Integrator, IntegratorConfig, Thermostat};
 pub use molecule::{Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule};
 pub use potential::{FrameEvaluations, Potential, evaluate_frames};
+pub use sgdml::SgdmlModel;
 pub use trajectory::{Progress, Trajectory, TrajectoryConfig, generate_trajectory};
 pub use uff::{UffEnergyParts, UffPotential};
 pub use vec3::Vec3;
