@@ -1,0 +1,32 @@
+//! Molecular dynamics for benchmarking machine-learning force fields.
+//!
+//! - [`Potential`]: energy + forces of one frame (kcal/mol, Å), implemented by
+//!   [`UffPotential`] (RDKit-exact UFF), [`SgdmlModel`] and any MLFF.
+//! - [`Molecule`]: description files of the ten rMD17 molecules, embedded in the crate.
+//! - Integrators (velocity Verlet, Langevin BAOAB, Nosé–Hoover) and
+//!   [`generate_trajectory`], deterministic for a seed, with explosion detection.
+//! - [`stability`]: the MD-stability analysis of Fu et al. (collapse, h(r), energy drift).
+//!
+//! Units: Å, fs, amu, kcal/mol (see [`units`]).
+
+pub mod error;
+pub mod integrate;
+mod mds;
+pub mod molecule;
+pub mod npz;
+pub mod potential;
+pub mod sgdml;
+pub mod stability;
+pub mod trajectory;
+pub mod uff;
+pub mod units;
+pub mod vec3;
+
+pub use error::{MdError, Result};
+pub use integrate::{Integrator, IntegratorConfig, Thermostat};
+pub use molecule::{Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule};
+pub use potential::{FrameEvaluations, Potential, evaluate_frames};
+pub use sgdml::SgdmlModel;
+pub use trajectory::{Progress, Trajectory, TrajectoryConfig, generate_trajectory};
+pub use uff::{UffEnergyParts, UffPotential};
+pub use vec3::Vec3;
