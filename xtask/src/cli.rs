@@ -1,6 +1,6 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, fetch};
+use crate::{data_cmd, fetch, gen_data, potential_cmd};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -38,6 +38,10 @@ pub enum Command {
         #[arg(long)]
         archive: bool,
     },
+    /// Generate the embedded default data: UFF (or sGDML) MD trajectories, MD17 and rMD17 layouts.
+    GenData(gen_data::GenDataArgs),
+    /// Evaluate UFF or an sGDML model on every frame of a file (predictions npz).
+    Potential(potential_cmd::PotentialArgs),
 }
 
 /// Runs the parsed command line.
@@ -56,5 +60,12 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::GenData(args) => {
+            for path in gen_data::run(&args)? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Potential(args) => potential_cmd::run(&args),
     }
 }

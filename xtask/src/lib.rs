@@ -4,3 +4,5 @@
 pub mod cli;
 pub mod data_cmd;
 pub mod fetch;
+pub mod gen_data;
+pub mod potential_cmd;

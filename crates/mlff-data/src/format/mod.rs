@@ -9,7 +9,7 @@ use crate::error::{DataError, Result};
 use std::io::Read;
 use std::path::Path;
 
-pub use npz::{NpzWriteLayout, write_npz};
+pub use npz::{NpzArrayWriter, NpzWriteLayout, write_npz, write_npz_arrays};
 pub use xyz::{XyzOptions, write_extxyz};
 
 /// How to load a file.

@@ -469,19 +469,33 @@ fn read_sgdml_model(npz: &mut NpzFile) -> Result<Dataset> {
     })
 }
 
-/// Writes arrays into an npz archive.
-struct NpzOut<W: Write + Seek> {
+/// Writes named arrays into an npz archive that `numpy.load` reads: the building block of the
+/// dataset writers, public for other npz outputs (predictions, descriptors).
+pub struct NpzArrayWriter<W: Write + Seek> {
     writer: NpzWriter<W>,
 }
 
-impl<W: Write + Seek> NpzOut<W> {
+impl<W: Write + Seek> NpzArrayWriter<W> {
+    /// Starts an archive on `out`.
+    pub fn new(out: W) -> Self {
+        NpzArrayWriter {
+            writer: NpzWriter::new(out),
+        }
+    }
+
+    /// Completes the archive (writes the zip directory).
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.writer.zip_writer().finish().map(drop).map_err(std::io::Error::other)
+    }
+
     fn options() -> FileOptions {
         FileOptions::default()
             .compression_method(npyz::zip::CompressionMethod::Stored)
             .large_file(true)
     }
 
-    fn floats<'a>(
+    /// An `<f8` array of `shape` from `values` in C order.
+    pub fn floats<'a>(
         &mut self,
         key: &str,
         shape: &[usize],
@@ -498,7 +512,8 @@ impl<W: Write + Seek> NpzOut<W> {
         w.finish()
     }
 
-    fn integers<T>(
+    /// An integer array (dtype from `T`) of `shape` from `values` in C order.
+    pub fn integers<T>(
         &mut self,
         key: &str,
         shape: &[usize],
@@ -519,7 +534,7 @@ impl<W: Write + Seek> NpzOut<W> {
     }
 
     /// A 0-d unicode string, as numpy stores `np.array("aspirin")`.
-    fn string(&mut self, key: &str, value: &str) -> std::io::Result<()> {
+    pub fn string(&mut self, key: &str, value: &str) -> std::io::Result<()> {
         let len = value.chars().count().max(1) as u64;
         let type_str: TypeStr = format!("<U{len}")
             .parse()
@@ -557,9 +572,7 @@ pub fn write_npz<W: Write + Seek>(data: &Dataset, layout: NpzWriteLayout, out: W
     };
     let io = |e: std::io::Error| unwritable(e.to_string());
     let (t, n) = (data.len(), data.n_atoms());
-    let mut out = NpzOut {
-        writer: NpzWriter::new(out),
-    };
+    let mut out = NpzArrayWriter::new(out);
     let (z_key, r_key, e_key, f_key) = match layout {
         NpzWriteLayout::Md17 => ("z", "R", "E", "F"),
         NpzWriteLayout::Rmd17 => ("nuclear_charges", "coords", "energies", "forces"),
@@ -623,11 +636,23 @@ pub fn write_npz<W: Write + Seek>(data: &Dataset, layout: NpzWriteLayout, out: W
         super::xyz::length_unit_name(data.units().length),
     )
     .map_err(io)?;
-    out.writer
-        .zip_writer()
-        .finish()
-        .map_err(|e| unwritable(e.to_string()))?;
-    Ok(())
+    out.finish().map_err(io)
+}
+
+/// Writes an npz file at `path` atomically, with arrays added by `fill`.
+pub fn write_npz_arrays(
+    path: &Path,
+    fill: impl FnOnce(&mut NpzArrayWriter<BufWriter<&mut File>>) -> std::io::Result<()>,
+) -> Result<()> {
+    crate::atomic::write_atomically(path, |file| {
+        let mut out = NpzArrayWriter::new(BufWriter::new(file));
+        fill(&mut out)
+            .and_then(|()| out.finish())
+            .map_err(|source| DataError::Io {
+                file: path.to_path_buf(),
+                source,
+            })
+    })
 }
 
 /// Writes `data` as an npz file at `path`, atomically.
