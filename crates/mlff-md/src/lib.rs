@@ -27,6 +27,9 @@ pub use integrate::{Integrator, IntegratorConfig, Thermostat};
 pub use molecule::{Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule};
 pub use potential::{FrameEvaluations, Potential, evaluate_frames};
 pub use sgdml::SgdmlModel;
-pub use trajectory::{Progress, Trajectory, TrajectoryConfig, generate_trajectory};
+pub use trajectory::{
+    Explosion, Progress, SimulationRun, Trajectory, TrajectoryConfig, generate_trajectory,
+    simulate_until_explosion,
+};
 pub use uff::{UffEnergyParts, UffPotential};
 pub use vec3::Vec3;

@@ -226,6 +226,18 @@ fn exploding_runs_are_reported_with_their_step() {
         }
         other => panic!("expected an explosion, got {other:?}"),
     }
+    // The stability variant keeps every frame saved before the explosion.
+    let run = mlff_md::simulate_until_explosion(
+        &[1, 1],
+        &start,
+        &Runaway { nan_beyond: 1e9 },
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
+    let explosion = run.explosion.expect("explodes");
+    assert_eq!(run.trajectory.n_frames(), explosion.step - 1);
+    assert!(run.trajectory.positions.iter().all(|x| x.is_finite()));
     let nan = generate_trajectory(
         &[1, 1],
         &start,
