@@ -125,3 +125,21 @@ fn bad_model_files_are_typed_errors() {
         Err(mlff_md::MdError::NpzFormat { .. })
     ));
 }
+
+#[test]
+fn evaluation_does_not_depend_on_the_thread_count() {
+    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let pos = model.training_geometry(7).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut f = vec![[0.0; 3]; pos.len()];
+            let e = model.energy_forces(&pos, &mut f).unwrap();
+            (e, f)
+        })
+    };
+    assert_eq!(run(1), run(3));
+}
