@@ -352,3 +352,31 @@ impl Potential for UffPotential {
         Ok(self.accumulate(positions, forces).total())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoms_without_a_uff_type_are_reported() {
+        let text = r#"{"name": "x", "atoms": [
+            {"element": "C", "position": [0, 0, 0]},
+            {"element": "H", "position": [1.1, 0, 0]}], "bonds": [[0, 1, 1.0]]}"#;
+        let m = Molecule::from_json_str(text, "test").unwrap();
+        match UffPotential::new(&m) {
+            Err(MdError::MissingUffParameters {
+                index: 0, element, ..
+            }) => assert_eq!(element, "C"),
+            other => panic!("expected missing parameters, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn typing_follows_hybridization_and_resonance() {
+        let m = Molecule::builtin("aspirin").unwrap();
+        let uff = UffPotential::new(&m).unwrap();
+        assert_eq!(&uff.atom_types[..5], ["C_3", "C_R", "O_R", "O_R", "C_R"]);
+        let ethanol = UffPotential::for_builtin("ethanol").unwrap();
+        assert_eq!(&ethanol.atom_types[..4], ["C_3", "C_3", "O_3", "H_"]);
+    }
+}
