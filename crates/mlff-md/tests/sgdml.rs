@@ -106,6 +106,10 @@ fn every_model_loads_and_is_finite_at_its_training_geometry() {
             e.is_finite() && f.iter().flatten().all(|x| x.is_finite()),
             "{name}"
         );
+        // The rebuilt geometry has the molecule's bond graph (the atom order is MD17's).
+        let bonds = mlff_md::bonds_from_geometry(model.atomic_numbers(), &geometry).unwrap();
+        let molecule = mlff_md::Molecule::builtin(name).unwrap();
+        assert_eq!(bonds.len(), molecule.bonds.len(), "{name}: bond count");
         // A DFT training geometry at ~500 K: forces are large but bounded.
         assert!(fmax < 300.0, "{name}: max |F| {fmax}");
     }
