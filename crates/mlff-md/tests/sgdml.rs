@@ -147,3 +147,31 @@ fn evaluation_does_not_depend_on_the_thread_count() {
     };
     assert_eq!(run(1), run(3));
 }
+
+#[test]
+fn langevin_md_with_an_sgdml_model_stays_intact() {
+    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let start = model.training_geometry(0).unwrap();
+    let config = mlff_md::TrajectoryConfig {
+        equilibration_steps: 200,
+        n_frames: 600,
+        seed: 3,
+        ..mlff_md::TrajectoryConfig::default()
+    };
+    let traj =
+        mlff_md::generate_trajectory(model.atomic_numbers(), &start, &model, &config, &mut |_| {})
+            .unwrap();
+    let bonds = mlff_md::bonds_from_geometry(model.atomic_numbers(), &start).unwrap();
+    let n = start.len();
+    let half = 300 * 3 * n;
+    let report = mlff_md::stability::stability(
+        &traj.positions[half..],
+        &traj.positions[..half],
+        n,
+        &bonds,
+        traj.dt_fs,
+    )
+    .unwrap();
+    assert_eq!(report.collapse_frame, None);
+    assert!(traj.energies.iter().all(|e| e.is_finite()));
+}
