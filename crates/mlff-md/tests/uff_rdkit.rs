@@ -198,6 +198,7 @@ fn energies_and_forces_match_rdkit_at_perturbed_geometries() {
                 (e - e_ref).abs() < 1e-6,
                 "{name} geometry {g}: E {e} vs {e_ref}"
             );
+            worst_e = worst_e.max((e - e_ref).abs());
             for (a, (fa, fr)) in f.iter().zip(frame(f_ref)).enumerate() {
                 for c in 0..3 {
                     worst_f = worst_f.max((fa[c] - fr[c]).abs());
