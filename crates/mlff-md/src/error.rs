@@ -48,6 +48,14 @@ pub enum MdError {
         /// Hybridization as given.
         hybridization: String,
     },
+    /// A bonding situation this UFF implementation does not cover.
+    #[error("atom {index}: unsupported UFF topology: {reason}")]
+    UnsupportedTopology {
+        /// Atom index.
+        index: usize,
+        /// What is not covered.
+        reason: String,
+    },
     /// Two arrays that must agree in size do not.
     #[error("shape mismatch in {what}: expected {expected}, got {got}")]
     ShapeMismatch {

@@ -44,11 +44,34 @@ pub struct IntegratorConfig {
     pub seed: u64,
 }
 
-/// Standard normal deviate by the Box–Muller transform (one of the pair is used).
-pub fn standard_normal(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+/// Standard normal deviates by the Box–Muller transform, using both numbers of each pair.
+#[derive(Debug, Clone)]
+pub struct NormalSampler {
+    rng: ChaCha8Rng,
+    spare: Option<f64>,
+}
+
+impl NormalSampler {
+    /// A sampler seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            spare: None,
+        }
+    }
+
+    /// The next N(0, 1) deviate.
+    pub fn sample(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let u1: f64 = 1.0 - self.rng.random::<f64>(); // (0, 1]: ln is finite
+        let u2: f64 = self.rng.random::<f64>();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+        self.spare = Some(r * s);
+        r * c
+    }
 }
 
 /// Removes the centre-of-mass velocity (mass-weighted mean) from `velocities`.
@@ -71,14 +94,14 @@ pub fn remove_com_motion(velocities: &mut [Vec3], masses: &[f64]) {
 pub fn maxwell_boltzmann_velocities(
     masses: &[f64],
     temperature_k: f64,
-    rng: &mut impl Rng,
+    normal: &mut NormalSampler,
 ) -> Vec<Vec3> {
     let kt = BOLTZMANN_KCAL_PER_MOL_K * temperature_k;
     let mut v: Vec<Vec3> = masses
         .iter()
         .map(|m| {
             let sigma = (kt / m * ACCELERATION_PER_FORCE_OVER_MASS).sqrt();
-            [(); 3].map(|_| sigma * standard_normal(rng))
+            [(); 3].map(|_| sigma * normal.sample())
         })
         .collect();
     remove_com_motion(&mut v, masses);
@@ -114,7 +137,7 @@ pub struct Integrator<'a> {
     potential: &'a dyn Potential,
     masses: Vec<f64>,
     config: IntegratorConfig,
-    rng: ChaCha8Rng,
+    normal: NormalSampler,
     positions: Vec<Vec3>,
     velocities: Vec<Vec3>,
     forces: Vec<Vec3>,
@@ -152,9 +175,9 @@ impl<'a> Integrator<'a> {
                 &format!("atom {i}: must be > 0"),
             ));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut normal = NormalSampler::new(config.seed);
         let velocities = if config.temperature_k > 0.0 {
-            maxwell_boltzmann_velocities(&masses, config.temperature_k, &mut rng)
+            maxwell_boltzmann_velocities(&masses, config.temperature_k, &mut normal)
         } else {
             vec![[0.0; 3]; n]
         };
@@ -164,7 +187,7 @@ impl<'a> Integrator<'a> {
             potential,
             masses,
             config,
-            rng,
+            normal,
             positions,
             velocities,
             forces,
@@ -252,7 +275,7 @@ impl<'a> Integrator<'a> {
         for (v, m) in self.velocities.iter_mut().zip(&self.masses) {
             let sigma = ((1.0 - c1 * c1) * kt / m * ACCELERATION_PER_FORCE_OVER_MASS).sqrt();
             for vc in v.iter_mut() {
-                *vc = c1 * *vc + sigma * standard_normal(&mut self.rng);
+                *vc = c1 * *vc + sigma * self.normal.sample();
             }
         }
     }

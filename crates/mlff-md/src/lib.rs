@@ -24,9 +24,14 @@ pub mod vec3;
 
 pub use error::{MdError, Result};
 pub use integrate::{Integrator, IntegratorConfig, Thermostat};
-pub use molecule::{Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule};
+pub use molecule::{
+    Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule, bonds_from_geometry,
+};
 pub use potential::{FrameEvaluations, Potential, evaluate_frames};
 pub use sgdml::SgdmlModel;
-pub use trajectory::{Progress, Trajectory, TrajectoryConfig, generate_trajectory};
+pub use trajectory::{
+    Explosion, Progress, SimulationRun, Trajectory, TrajectoryConfig, generate_trajectory,
+    simulate_until_explosion,
+};
 pub use uff::{UffEnergyParts, UffPotential};
 pub use vec3::Vec3;

@@ -338,6 +338,56 @@ impl Molecule {
     }
 }
 
+/// Covalent radius (Å, Cordero et al. 2008) of a supported element.
+fn covalent_radius(element: Element) -> f64 {
+    match element {
+        Element::H => 0.31,
+        Element::C => 0.76,
+        Element::N => 0.71,
+        Element::O => 0.66,
+    }
+}
+
+/// Bond lengths up to this multiple of the summed covalent radii count as bonds.
+pub const BOND_TOLERANCE: f64 = 1.25;
+
+/// Bonded pairs `(i, j)`, i < j, perceived from a geometry: d_ij < 1.25 (r_i + r_j) with
+/// covalent radii. For stability analysis of models whose atom order differs from the
+/// embedded descriptions (e.g. trained on real rMD17 files).
+pub fn bonds_from_geometry(
+    atomic_numbers: &[u8],
+    positions: &[Vec3],
+) -> Result<Vec<(usize, usize)>> {
+    if atomic_numbers.len() != positions.len() {
+        return Err(MdError::ShapeMismatch {
+            what: "positions vs atomic numbers".into(),
+            expected: atomic_numbers.len(),
+            got: positions.len(),
+        });
+    }
+    let elements = atomic_numbers
+        .iter()
+        .enumerate()
+        .map(|(index, &z)| {
+            Element::from_atomic_number(z).ok_or(MdError::UnknownElement {
+                index,
+                element: z.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut bonds = Vec::new();
+    for i in 0..positions.len() {
+        for j in i + 1..positions.len() {
+            let limit =
+                BOND_TOLERANCE * (covalent_radius(elements[i]) + covalent_radius(elements[j]));
+            if crate::vec3::norm(crate::vec3::sub(positions[i], positions[j])) < limit {
+                bonds.push((i, j));
+            }
+        }
+    }
+    Ok(bonds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +404,23 @@ mod tests {
             Molecule::builtin("caffeine"),
             Err(MdError::UnknownMolecule { .. })
         ));
+    }
+
+    #[test]
+    fn perceived_bonds_equal_the_described_ones() {
+        for name in BUILTIN_MOLECULES {
+            let m = Molecule::builtin(name).unwrap();
+            let mut described: Vec<(usize, usize)> = m
+                .bonds
+                .iter()
+                .map(|b| (b.i.min(b.j), b.i.max(b.j)))
+                .collect();
+            described.sort_unstable();
+            let perceived = bonds_from_geometry(&m.atomic_numbers(), &m.positions()).unwrap();
+            assert_eq!(perceived, described, "{name}");
+        }
+        assert!(bonds_from_geometry(&[26], &[[0.0; 3]]).is_err());
+        assert!(bonds_from_geometry(&[1, 1], &[[0.0; 3]]).is_err());
     }
 
     #[test]

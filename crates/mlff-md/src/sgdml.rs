@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::error::{MdError, Result};
 use crate::npz::{NumericArray, read_numeric_array};
 use crate::potential::{Potential, check_frame};
@@ -149,25 +151,17 @@ impl SgdmlModel {
     }
 }
 
-impl Potential for SgdmlModel {
-    fn n_atoms(&self) -> usize {
-        self.atomic_numbers.len()
-    }
+/// Kernel centres per parallel task (a few hundred keep the per-task overhead negligible).
+const CENTRES_PER_BLOCK: usize = 500;
 
-    fn energy_forces(&self, positions: &[Vec3], forces: &mut [Vec3]) -> Result<f64> {
-        check_frame(self.n_atoms(), positions, forces)?;
+impl SgdmlModel {
+    /// Energy contribution and −∂E/∂x of one block of kernel centres at descriptor `x`.
+    fn kernel_block(&self, x: &[f64], xs: &[f64], alphas: &[f64]) -> (f64, Vec<f64>) {
         let dim = self.dim;
-        let mut x = vec![0.0; dim];
-        self.descriptor(positions, &mut x);
-        // g = −∂E/∂x accumulated over all kernel centres.
+        let s = self.sigma;
         let mut g = vec![0.0; dim];
         let mut energy = 0.0;
-        let s = self.sigma;
-        for (xr, ar) in self
-            .train_x
-            .chunks_exact(dim)
-            .zip(self.train_a.chunks_exact(dim))
-        {
+        for (xr, ar) in xs.chunks_exact(dim).zip(alphas.chunks_exact(dim)) {
             let (mut dd, mut ax) = (0.0, 0.0);
             for c in 0..dim {
                 let d = x[c] - xr[c];
@@ -180,6 +174,38 @@ impl Potential for SgdmlModel {
             let (s1, s2) = (5.0 / s * ax * mb, mb * (q + s));
             for c in 0..dim {
                 g[c] += s1 * (x[c] - xr[c]) - s2 * ar[c];
+            }
+        }
+        (energy, g)
+    }
+}
+
+impl Potential for SgdmlModel {
+    fn n_atoms(&self) -> usize {
+        self.atomic_numbers.len()
+    }
+
+    fn energy_forces(&self, positions: &[Vec3], forces: &mut [Vec3]) -> Result<f64> {
+        check_frame(self.n_atoms(), positions, forces)?;
+        let dim = self.dim;
+        let mut x = vec![0.0; dim];
+        self.descriptor(positions, &mut x);
+        // Centres are processed in fixed blocks in parallel; the block results are summed in
+        // block order, so the result does not depend on the number of threads.
+        let block = CENTRES_PER_BLOCK * dim;
+        let partial: Vec<(f64, Vec<f64>)> = self
+            .train_x
+            .par_chunks(block)
+            .zip(self.train_a.par_chunks(block))
+            .map(|(xs, alphas)| self.kernel_block(&x, xs, alphas))
+            .collect();
+        // g = −∂E/∂x summed over all kernel centres.
+        let mut g = vec![0.0; dim];
+        let mut energy = 0.0;
+        for (e, gb) in partial {
+            energy += e;
+            for (a, b) in g.iter_mut().zip(&gb) {
+                *a += b;
             }
         }
         // Chain rule through x_ij = 1/r_ij: ∂x/∂r_i = −(r_i − r_j) x³.

@@ -125,7 +125,8 @@ pub fn explosion_reason(
 /// Runs MD with `potential` from `positions` and returns the saved frames.
 ///
 /// Deterministic for `config.seed`. `progress` is called about every 1% of the run. An
-/// exploding run is an [`MdError::Exploded`] carrying the step; nothing is returned for it.
+/// exploding run is an [`MdError::Exploded`] carrying the step; nothing is returned for it
+/// (use [`simulate_until_explosion`] to keep the frames before it).
 pub fn generate_trajectory(
     atomic_numbers: &[u8],
     positions: &[Vec3],
@@ -133,6 +134,40 @@ pub fn generate_trajectory(
     config: &TrajectoryConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Trajectory> {
+    let run = simulate_until_explosion(atomic_numbers, positions, potential, config, progress)?;
+    match run.explosion {
+        Some(Explosion { step, reason }) => Err(MdError::Exploded { step, reason }),
+        None => Ok(run.trajectory),
+    }
+}
+
+/// Where and why a run blew up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explosion {
+    /// Integration step (equilibration included, counted from 1).
+    pub step: usize,
+    /// What was detected.
+    pub reason: String,
+}
+
+/// A run that may have ended early: the frames saved before any explosion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationRun {
+    /// Frames saved before the explosion (all of them if there was none).
+    pub trajectory: Trajectory,
+    /// The explosion that ended the run, if any.
+    pub explosion: Option<Explosion>,
+}
+
+/// Like [`generate_trajectory`], but an explosion ends the run and the frames saved before it
+/// are kept — what MD-stability tests of an MLFF need.
+pub fn simulate_until_explosion(
+    atomic_numbers: &[u8],
+    positions: &[Vec3],
+    potential: &dyn Potential,
+    config: &TrajectoryConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SimulationRun> {
     if config.n_frames == 0 {
         return Err(invalid("n_frames", 0, "must be ≥ 1"));
     }
@@ -178,14 +213,25 @@ pub fn generate_trajectory(
         dt_fs: config.dt_fs * config.save_every as f64,
     };
     for step in 1..=total_steps {
-        md.step()?;
+        if let Err(e) = md.step() {
+            return match e {
+                MdError::Exploded { step, reason } => Ok(SimulationRun {
+                    trajectory: traj,
+                    explosion: Some(Explosion { step, reason }),
+                }),
+                other => Err(other),
+            };
+        }
         if let Some(reason) = explosion_reason(
             md.positions(),
             md.potential_energy(),
             &masses,
             config.max_distance_from_centre_a,
         ) {
-            return Err(MdError::Exploded { step, reason });
+            return Ok(SimulationRun {
+                trajectory: traj,
+                explosion: Some(Explosion { step, reason }),
+            });
         }
         let production = step.saturating_sub(config.equilibration_steps);
         if production > 0 && production % config.save_every == 0 {
@@ -200,5 +246,8 @@ pub fn generate_trajectory(
             });
         }
     }
-    Ok(traj)
+    Ok(SimulationRun {
+        trajectory: traj,
+        explosion: None,
+    })
 }

@@ -119,10 +119,9 @@ fn nose_hoover_thermostats_and_conserves_its_extended_energy() {
 
 #[test]
 fn maxwell_boltzmann_velocities_have_the_right_temperature() {
-    use rand::SeedableRng;
     let masses: Vec<f64> = (0..3000).map(|i| [1.008, 12.011, 15.999][i % 3]).collect();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let v = mlff_md::integrate::maxwell_boltzmann_velocities(&masses, 300.0, &mut rng);
+    let mut normal = mlff_md::integrate::NormalSampler::new(5);
+    let v = mlff_md::integrate::maxwell_boltzmann_velocities(&masses, 300.0, &mut normal);
     let t = kinetic_temperature(&v, &masses);
     // σ_T/T = sqrt(2/8997) ≈ 1.5%.
     assert!((t - 300.0).abs() < 15.0, "T {t}");
@@ -227,6 +226,18 @@ fn exploding_runs_are_reported_with_their_step() {
         }
         other => panic!("expected an explosion, got {other:?}"),
     }
+    // The stability variant keeps every frame saved before the explosion.
+    let run = mlff_md::simulate_until_explosion(
+        &[1, 1],
+        &start,
+        &Runaway { nan_beyond: 1e9 },
+        &config,
+        &mut |_| {},
+    )
+    .unwrap();
+    let explosion = run.explosion.expect("explodes");
+    assert_eq!(run.trajectory.n_frames(), explosion.step - 1);
+    assert!(run.trajectory.positions.iter().all(|x| x.is_finite()));
     let nan = generate_trajectory(
         &[1, 1],
         &start,

@@ -106,6 +106,10 @@ fn every_model_loads_and_is_finite_at_its_training_geometry() {
             e.is_finite() && f.iter().flatten().all(|x| x.is_finite()),
             "{name}"
         );
+        // The rebuilt geometry has the molecule's bond graph (the atom order is MD17's).
+        let bonds = mlff_md::bonds_from_geometry(model.atomic_numbers(), &geometry).unwrap();
+        let molecule = mlff_md::Molecule::builtin(name).unwrap();
+        assert_eq!(bonds.len(), molecule.bonds.len(), "{name}: bond count");
         // A DFT training geometry at ~500 K: forces are large but bounded.
         assert!(fmax < 300.0, "{name}: max |F| {fmax}");
     }
@@ -124,4 +128,50 @@ fn bad_model_files_are_typed_errors() {
         SgdmlModel::load(&data),
         Err(mlff_md::MdError::NpzFormat { .. })
     ));
+}
+
+#[test]
+fn evaluation_does_not_depend_on_the_thread_count() {
+    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let pos = model.training_geometry(7).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut f = vec![[0.0; 3]; pos.len()];
+            let e = model.energy_forces(&pos, &mut f).unwrap();
+            (e, f)
+        })
+    };
+    assert_eq!(run(1), run(3));
+}
+
+#[test]
+fn langevin_md_with_an_sgdml_model_stays_intact() {
+    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let start = model.training_geometry(0).unwrap();
+    let config = mlff_md::TrajectoryConfig {
+        equilibration_steps: 200,
+        n_frames: 600,
+        seed: 3,
+        ..mlff_md::TrajectoryConfig::default()
+    };
+    let traj =
+        mlff_md::generate_trajectory(model.atomic_numbers(), &start, &model, &config, &mut |_| {})
+            .unwrap();
+    let bonds = mlff_md::bonds_from_geometry(model.atomic_numbers(), &start).unwrap();
+    let n = start.len();
+    let half = 300 * 3 * n;
+    let report = mlff_md::stability::stability(
+        &traj.positions[half..],
+        &traj.positions[..half],
+        n,
+        &bonds,
+        traj.dt_fs,
+    )
+    .unwrap();
+    assert_eq!(report.collapse_frame, None);
+    assert!(traj.energies.iter().all(|e| e.is_finite()));
 }

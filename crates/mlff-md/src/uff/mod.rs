@@ -115,6 +115,30 @@ fn bond_path_lengths(neighbours: &[Vec<usize>]) -> Vec<Vec<u32>> {
     all
 }
 
+/// RDKit gives sp2 atoms in 3- and 4-membered rings special angle terms that are not
+/// implemented here; refuse such molecules instead of computing a different energy.
+fn reject_small_sp2_rings(molecule: &Molecule, nbrs: &[Vec<usize>]) -> Result<()> {
+    for (j, around) in nbrs.iter().enumerate() {
+        if molecule.atoms[j].hybridization != Hybridization::Sp2 {
+            continue;
+        }
+        for (a, &i) in around.iter().enumerate() {
+            for &k in &around[a + 1..] {
+                let three = nbrs[i].contains(&k);
+                let four = nbrs[i].iter().any(|&m| m != j && nbrs[k].contains(&m));
+                if three || four {
+                    return Err(MdError::UnsupportedTopology {
+                        index: j,
+                        reason: "sp2 atom in a 3- or 4-membered ring (RDKit special angle terms)"
+                            .into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl UffPotential {
     /// Types the atoms and builds every UFF term for `molecule` (its positions are the
     /// construction geometry RDKit uses to select van der Waals pairs).
@@ -128,6 +152,7 @@ impl UffPotential {
             .map(|t| atomic_params(t).expect("every typed label has parameters"))
             .collect();
         let neighbours = molecule.neighbours();
+        reject_small_sp2_rings(molecule, &neighbours)?;
         let mut uff = Self {
             n_atoms: n,
             atom_types,
@@ -162,8 +187,7 @@ impl UffPotential {
         for (j, around) in nbrs.iter().enumerate() {
             let order = match molecule.atoms[j].hybridization {
                 Hybridization::Sp => 1,
-                // RDKit's 3- and 4-ring special cases for sp2 centres are not needed: the
-                // supported molecules have no rings smaller than five.
+                // RDKit's 3- and 4-ring special cases are refused in `new`.
                 Hybridization::Sp2 => 3,
                 _ => 0,
             };
@@ -350,5 +374,48 @@ impl Potential for UffPotential {
         check_frame(self.n_atoms, positions, forces)?;
         forces.fill([0.0; 3]);
         Ok(self.accumulate(positions, forces).total())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoms_without_a_uff_type_are_reported() {
+        let text = r#"{"name": "x", "atoms": [
+            {"element": "C", "position": [0, 0, 0]},
+            {"element": "H", "position": [1.1, 0, 0]}], "bonds": [[0, 1, 1.0]]}"#;
+        let m = Molecule::from_json_str(text, "test").unwrap();
+        match UffPotential::new(&m) {
+            Err(MdError::MissingUffParameters {
+                index: 0, element, ..
+            }) => assert_eq!(element, "C"),
+            other => panic!("expected missing parameters, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sp2_atoms_in_small_rings_are_refused() {
+        // Cyclopropene-like C3 ring with an sp2 atom (hydrogens omitted).
+        let text = r#"{"name": "x", "atoms": [
+            {"element": "C", "hybridization": "sp2", "position": [0, 0, 0]},
+            {"element": "C", "hybridization": "sp2", "position": [1.3, 0, 0]},
+            {"element": "C", "hybridization": "sp3", "position": [0.65, 1.2, 0]}],
+            "bonds": [[0, 1, 2.0], [1, 2, 1.0], [2, 0, 1.0]]}"#;
+        let m = Molecule::from_json_str(text, "test").unwrap();
+        assert!(matches!(
+            UffPotential::new(&m),
+            Err(MdError::UnsupportedTopology { .. })
+        ));
+    }
+
+    #[test]
+    fn typing_follows_hybridization_and_resonance() {
+        let m = Molecule::builtin("aspirin").unwrap();
+        let uff = UffPotential::new(&m).unwrap();
+        assert_eq!(&uff.atom_types[..5], ["C_3", "C_R", "O_R", "O_R", "C_R"]);
+        let ethanol = UffPotential::for_builtin("ethanol").unwrap();
+        assert_eq!(&ethanol.atom_types[..4], ["C_3", "C_3", "O_3", "H_"]);
     }
 }
