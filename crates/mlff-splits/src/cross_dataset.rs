@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SplitError};
-use crate::sampling::{draw_sorted, rng_for, stream};
+use crate::sampling::{draw, rng_for, stream};
 use crate::split::{CrossTask, LabelledFrames, SplitIndices};
 use crate::validation::{Validation, carve};
 
@@ -194,7 +194,7 @@ impl CrossDatasetParams {
                     dataset.n_frames,
                 )?;
                 let mut rng = rng_for(seed, stream::TASK_BASE + 2 * d as u64 + role);
-                Ok(draw_sorted(all, k, &mut rng).0)
+                Ok(draw(all, k, &mut rng))
             })
             .collect()
     }

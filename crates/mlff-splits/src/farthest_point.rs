@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::descriptor::{Descriptors, check_descriptors, fingerprint, squared_distance};
 use crate::error::Result;
-use crate::sampling::{draw_sorted, rng_for, stream};
+use crate::sampling::{draw, rng_for, stream};
 use crate::size::{Size, check_count};
 use crate::split::SplitIndices;
 use crate::validation::{Validation, single_split};
@@ -72,7 +72,7 @@ impl FarthestPointParams {
                 let test = match self.other {
                     Some(size) => {
                         let k = size.resolve("test set (frames not picked by FPS)", rest.len())?;
-                        draw_sorted(rest, k, &mut rng_for(seed, stream::TEST)).0
+                        draw(rest, k, &mut rng_for(seed, stream::TEST))
                     }
                     None => rest,
                 };

@@ -11,7 +11,7 @@ use crate::validation::{Validation, carve};
 
 /// Where the training subsets come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "pool", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LearningPool {
     /// Test set drawn at random; subsets are prefixes of one random permutation of the rest.
     Random {

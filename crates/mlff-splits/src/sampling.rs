@@ -45,3 +45,13 @@ pub(crate) fn draw_sorted(
     rest.sort_unstable();
     (items, rest)
 }
+
+/// A random draw of `k` of `items`, sorted (the rest is discarded unsorted).
+///
+/// Yields exactly the first list of [`draw_sorted`] for the same generator state.
+pub(crate) fn draw(mut items: Vec<usize>, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    partial_shuffle(&mut items, k, rng);
+    items.truncate(k);
+    items.sort_unstable();
+    items
+}

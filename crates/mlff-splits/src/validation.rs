@@ -4,7 +4,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SplitError};
-use crate::sampling::{draw_sorted, rng_for, stream};
+use crate::sampling::{draw, draw_sorted, rng_for, stream};
 use crate::size::{Size, check_count};
 use crate::split::{FrameSplit, SplitIndices};
 
@@ -84,7 +84,7 @@ pub(crate) fn single_split(
     let side = match side_size {
         Some(size) => {
             let k = size.resolve(&format!("training side of {what}"), side.len())?;
-            draw_sorted(side, k, &mut rng_for(seed, stream::TRAIN)).0
+            draw(side, k, &mut rng_for(seed, stream::TRAIN))
         }
         None => side,
     };

@@ -18,6 +18,14 @@ fn assert_disjoint(lists: &[&[usize]]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The split survives a JSON round trip exactly and still verifies.
+fn assert_json_round_trip(split: &Split) -> Result<(), TestCaseError> {
+    let back = Split::from_json(&split.to_json().unwrap()).unwrap();
+    prop_assert_eq!(&back, split);
+    back.verify().unwrap();
+    Ok(())
+}
+
 fn validation(k: usize) -> Option<Validation> {
     (k > 0).then_some(Validation {
         size: Size::Count(k),
@@ -60,7 +68,7 @@ proptest! {
         assert_disjoint(&[&s.train, &s.validation, &s.test])?;
         prop_assert_eq!(s.train.len() + s.validation.len() + s.test.len(), n);
         prop_assert!(!s.train.is_empty());
-        split.verify().unwrap();
+        assert_json_round_trip(&split)?;
     }
 
     #[test]
@@ -84,6 +92,7 @@ proptest! {
         let last_train = s.train.iter().chain(&s.validation).map(|&f| position[f]).max().unwrap();
         prop_assert!(last_train + gap < first_test);
         prop_assert_eq!(first_test + s.test.len(), n);
+        assert_json_round_trip(&split)?;
     }
 
     #[test]
@@ -119,6 +128,7 @@ proptest! {
             prop_assert_eq!(w.frames_to_test, test_start - w.end);
         }
         prop_assert!(windows.windows(2).all(|p| p[0].start < p[1].start));
+        assert_json_round_trip(&split)?;
     }
 
     #[test]
@@ -152,6 +162,7 @@ proptest! {
             let first_test = *test.iter().min().unwrap();
             prop_assert!(largest.iter().all(|&f| f < first_test));
         }
+        assert_json_round_trip(&split)?;
     }
 
     #[test]
@@ -175,7 +186,7 @@ proptest! {
                 prop_assert_eq!(t.frames.len() + v.frames.len(), per);
             }
         }
-        split.verify().unwrap();
+        assert_json_round_trip(&split)?;
     }
 
     #[test]

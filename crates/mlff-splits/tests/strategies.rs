@@ -2,6 +2,11 @@
 
 use mlff_splits::*;
 
+/// Indices pinned by `pinned_indices_for_a_fixed_seed`.
+const PINNED_TEST: [usize; 5] = [3, 5, 11, 13, 14];
+const PINNED_TRAIN: [usize; 6] = [0, 1, 2, 8, 9, 15];
+const PINNED_VALIDATION: [usize; 2] = [4, 6];
+
 fn random(n_frames: usize, test: Size, train: Option<Size>) -> Strategy {
     Strategy::Random(RandomParams {
         n_frames,
@@ -488,4 +493,18 @@ fn cross_dataset_bad_requests() {
         request.generate().unwrap_err(),
         SplitError::DuplicateDataset { .. }
     ));
+}
+
+/// Stored splits must keep verifying after code changes: these indices were produced by this
+/// crate and are pinned, so any change to the sampling (streams, algorithms) fails here.
+#[test]
+fn pinned_indices_for_a_fixed_seed() {
+    let split = SplitRequest::new(random(20, Size::Count(5), Some(Size::Count(8))), 42)
+        .with_validation(validation(Size::Count(2), ValidationPlacement::Random))
+        .generate()
+        .unwrap();
+    let s = single(&split);
+    assert_eq!(s.test, PINNED_TEST);
+    assert_eq!(s.train, PINNED_TRAIN);
+    assert_eq!(s.validation, PINNED_VALIDATION);
 }
