@@ -113,30 +113,30 @@ pub struct Path {
 }
 
 impl Path {
+    /// Output channels fed by one input channel `u` of in1 (1 for `uvu`, `mul_out` for `uvw`).
+    fn outputs_per_channel(&self) -> usize {
+        match self.instruction.mode {
+            ConnectionMode::Uvu => 1,
+            ConnectionMode::Uvw => self.mul[2],
+        }
+    }
+
     /// Floating-point operations of this path for one sample, as the kernel computes them:
-    /// per `v`, 1 per entry for `c·x2`; `uvu`: the weighted copy `w·x1` (1 per component and
-    /// channel), then one multiply-add per entry and channel; `uvw`: 2 per entry and channel
-    /// (coupling), then 2 per output component, input channel and output channel (mixing).
+    /// per `v`, 1 per entry for `c·x2`; per `(u, v)`, 2 per entry (coupling) and 2 per output
+    /// component and output channel (weighting).
     pub fn forward_flops(&self) -> usize {
-        let ([m1, m2, m3], [d1, _, dout], nnz) = (self.mul, self.dim, self.entries.len());
-        let per_v = match self.instruction.mode {
-            ConnectionMode::Uvu => nnz + m1 * (d1 + 2 * nnz),
-            ConnectionMode::Uvw => nnz + m1 * (2 * nnz + 2 * dout * m3),
-        };
-        m2 * per_v
+        let nnz = self.entries.len();
+        self.mul[1] * (nnz + self.mul[0] * (2 * nnz + 2 * self.dim[2] * self.outputs_per_channel()))
     }
 
     /// Floating-point operations of the backward pass of this path for one sample: per `v`,
-    /// `c·x2` and `c·dot` (2 per entry); per channel, recomputed coupling (2 per entry), `x1`
-    /// gradient axpy and `x2` gradient dot (4 per entry); weighted cotangent and weight
-    /// gradient (`uvu`: 3 per output component, `uvw`: 4 per output component and channel).
+    /// `c·x2` and `c·dot` (2 per entry); per `(u, v)`, recomputed coupling (2 per entry),
+    /// weighted cotangent and weight gradient (4 per output component and channel), `x1`
+    /// gradient axpy and `x2` gradient dot (4 per entry).
     pub fn backward_flops(&self) -> usize {
-        let ([m1, m2, m3], dout, nnz) = (self.mul, self.dim[2], self.entries.len());
-        let weighting = match self.instruction.mode {
-            ConnectionMode::Uvu => 3 * dout,
-            ConnectionMode::Uvw => 4 * dout * m3,
-        };
-        m2 * (2 * nnz + m1 * (6 * nnz + weighting))
+        let nnz = self.entries.len();
+        self.mul[1]
+            * (2 * nnz + self.mul[0] * (6 * nnz + 4 * self.dim[2] * self.outputs_per_channel()))
     }
 
     /// Number of weights of this path.
@@ -393,20 +393,22 @@ impl TensorProduct {
         out.par_chunks_mut(CHUNK * dout)
             .enumerate()
             .for_each(|(chunk, out)| {
-                let mut scratch = Scratch::new(&self.paths, d1, dout);
+                let mut scratch = Scratch::new(&self.paths);
                 for (s, o) in out.chunks_exact_mut(dout).enumerate() {
                     let z = chunk * CHUNK + s;
                     let w = sample_weights(weights, z, wn);
-                    transpose_blocks(
-                        &self.irreps_in1,
-                        &x1[z * d1..(z + 1) * d1],
-                        &mut scratch.x1t,
-                    );
-                    scratch.outt.fill(T::zero());
+                    o.fill(T::zero());
                     for (p, c) in self.paths.iter().zip(&coeffs.per_path) {
-                        path_forward(p, c, &x2[z * d2..(z + 1) * d2], w, &mut scratch);
+                        path_forward(
+                            p,
+                            c,
+                            &x1[z * d1..(z + 1) * d1],
+                            &x2[z * d2..(z + 1) * d2],
+                            w,
+                            o,
+                            &mut scratch,
+                        );
                     }
-                    untranspose_blocks(&self.irreps_out, &scratch.outt, o);
                 }
             });
         Ok(())
@@ -461,7 +463,7 @@ impl TensorProduct {
         }
         let coeffs = PathCoefficients::<T>::new(&self.paths);
         let run_chunk = |chunk: usize, gx1: &mut [T], gx2: &mut [T], gw: &mut [T]| {
-            let mut scratch = Scratch::new(&self.paths, d1, dout);
+            let mut scratch = Scratch::new(&self.paths);
             for (s, (gx1, gx2)) in gx1
                 .chunks_exact_mut(d1)
                 .zip(gx2.chunks_exact_mut(d2))
@@ -474,30 +476,23 @@ impl TensorProduct {
                 } else {
                     &mut gw[s * wn..(s + 1) * wn]
                 };
+                gx1.fill(T::zero());
                 gx2.fill(T::zero());
-                transpose_blocks(
-                    &self.irreps_in1,
-                    &x1[z * d1..(z + 1) * d1],
-                    &mut scratch.x1t,
-                );
-                transpose_blocks(
-                    &self.irreps_out,
+                let grads = SampleGrads {
+                    x1: gx1,
+                    x2: gx2,
+                    w: gw_row,
+                };
+                let inputs = (&x1[z * d1..(z + 1) * d1], &x2[z * d2..(z + 1) * d2]);
+                path_backward_all(
+                    &self.paths,
+                    &coeffs,
+                    inputs,
+                    w,
                     &grad_out[z * dout..(z + 1) * dout],
-                    &mut scratch.outt,
+                    grads,
+                    &mut scratch,
                 );
-                scratch.gx1t.fill(T::zero());
-                for (p, c) in self.paths.iter().zip(&coeffs.per_path) {
-                    path_backward(
-                        p,
-                        c,
-                        &x2[z * d2..(z + 1) * d2],
-                        w,
-                        gx2,
-                        gw_row,
-                        &mut scratch,
-                    );
-                }
-                untranspose_blocks(&self.irreps_in1, &scratch.gx1t, gx1);
             }
         };
         if shared {
@@ -582,64 +577,31 @@ impl<T: Scalar> PathCoefficients<T> {
     }
 }
 
-/// Per-chunk work space. Feature blocks are held transposed, channel-innermost (`[i][u]`
-/// instead of e3nn's `[u][i]`, at the same block offsets), so that every coupling entry is an
-/// axpy or a dot product over the channels, which vectorises.
+/// Per-chunk work space. Blocks are transposed to channel-innermost order (`[i][u]`) so that
+/// every coupling entry becomes an axpy or dot product over the channels, which vectorises.
 struct Scratch<T> {
-    /// `c·x2[v, j]` per entry of the current path.
+    /// `c·x2[v, j]` per entry.
     cx2: Vec<T>,
-    /// All of `x1`, transposed per block.
+    /// `x1` block transposed: `[i][u]`.
     x1t: Vec<T>,
-    /// Forward: the output; backward: the output cotangent; transposed per block.
-    outt: Vec<T>,
-    /// Gradient of `x1`, transposed per block.
-    gx1t: Vec<T>,
-    /// Per path: `w·x1` (`uvu`) or the coupled block `t[k][u]` (`uvw`, backward).
+    /// Coupled products `t[k][u] = Σ_e cx2[e] x1[u, i_e]`.
     t: Vec<T>,
-    /// Per path: weighted output cotangent `gt[k][u] = Σ_w W(u,v,w) g[k][w]`.
+    /// Weighted output cotangent `gt[k][u] = Σ_w W(u,v,w) g[w, k]`.
     gt: Vec<T>,
+    /// Gradient of the transposed `x1` block.
+    gx1t: Vec<T>,
 }
 
 impl<T: Scalar> Scratch<T> {
-    fn new(paths: &[Path], dim1: usize, dim_out: usize) -> Self {
+    fn new(paths: &[Path]) -> Self {
         let max = |f: fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
-        let block = max(|p| p.mul[0] * p.dim[0].max(p.dim[2]));
         Self {
             cx2: vec![T::zero(); max(|p| p.entries.len())],
-            x1t: vec![T::zero(); dim1],
-            outt: vec![T::zero(); dim_out],
-            gx1t: vec![T::zero(); dim1],
-            t: vec![T::zero(); block],
-            gt: vec![T::zero(); block],
+            x1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
+            t: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
+            gt: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
+            gx1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
         }
-    }
-}
-
-/// `dst[block][i][u] = src[block][u][i]` for every block of `irreps`.
-fn transpose_blocks<T: Scalar>(irreps: &Irreps, src: &[T], dst: &mut [T]) {
-    let mut off = 0;
-    for b in irreps {
-        let (m, d) = (b.mul, b.ir.dim());
-        for u in 0..m {
-            for i in 0..d {
-                dst[off + i * m + u] = src[off + u * d + i];
-            }
-        }
-        off += m * d;
-    }
-}
-
-/// Inverse of [`transpose_blocks`] (overwrites `dst`).
-fn untranspose_blocks<T: Scalar>(irreps: &Irreps, src: &[T], dst: &mut [T]) {
-    let mut off = 0;
-    for b in irreps {
-        let (m, d) = (b.mul, b.ir.dim());
-        for u in 0..m {
-            for i in 0..d {
-                dst[off + u * d + i] = src[off + i * m + u];
-            }
-        }
-        off += m * d;
     }
 }
 
@@ -676,46 +638,66 @@ fn premultiply<T: Scalar>(p: &Path, c: &[T], x2: &[T], v: usize, cx2: &mut [T]) 
     }
 }
 
-/// `dst[k_e][u] += cx2[e] · src[i_e][u]` for every entry: one axpy over channels each.
+/// `x1t[i][u] = x1[u, i]` for the path's in1 block.
 #[inline(always)]
-fn couple_into<T: Scalar>(p: &Path, cx2: &[T], src: &[T], dst: &mut [T], width: usize) {
-    for (e, &a) in p.entries.iter().zip(cx2) {
-        let s = &src[e.i * width..(e.i + 1) * width];
-        let d = &mut dst[e.k * width..(e.k + 1) * width];
-        for (dv, &sv) in d.iter_mut().zip(s) {
-            *dv += a * sv;
+fn transpose_x1<T: Scalar>(p: &Path, x1: &[T], x1t: &mut [T]) {
+    let [m1, _, _] = p.mul;
+    let d1 = p.dim[0];
+    let block = &x1[p.offset[0]..p.offset[0] + m1 * d1];
+    for (u, row) in block.chunks_exact(d1).enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            x1t[i * m1 + u] = x;
         }
     }
 }
 
-fn path_forward<T: Scalar>(p: &Path, c: &[T], x2: &[T], w: &[T], s: &mut Scratch<T>) {
+/// `t[k][u] = Σ_e cx2[e] x1t[i_e][u]`: one axpy over channels per coupling entry.
+#[inline(always)]
+fn couple<T: Scalar>(p: &Path, cx2: &[T], x1t: &[T], t: &mut [T]) {
+    let m1 = p.mul[0];
+    t.fill(T::zero());
+    for (e, &a) in p.entries.iter().zip(cx2) {
+        let src = &x1t[e.i * m1..(e.i + 1) * m1];
+        let dst = &mut t[e.k * m1..(e.k + 1) * m1];
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d += a * x;
+        }
+    }
+}
+
+fn path_forward<T: Scalar>(
+    p: &Path,
+    c: &[T],
+    x1: &[T],
+    x2: &[T],
+    w: &[T],
+    out: &mut [T],
+    s: &mut Scratch<T>,
+) {
     let [m1, m2, m3] = p.mul;
-    let [d1, _, dout] = p.dim;
+    let dout = p.dim[2];
     let nnz = p.entries.len();
-    let x1t = &s.x1t[p.offset[0]..p.offset[0] + m1 * d1];
-    let outt = &mut s.outt[p.offset[2]..p.offset[2] + m3 * dout];
+    let x1t = &mut s.x1t[..m1 * p.dim[0]];
+    transpose_x1(p, x1, x1t);
+    let t = &mut s.t[..m1 * dout];
+    let out = &mut out[p.offset[2]..p.offset[2] + m3 * dout];
     for v in 0..m2 {
         premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
+        couple(p, &s.cx2[..nnz], x1t, t);
         match p.instruction.mode {
             ConnectionMode::Uvu => {
-                // out[k][u] += Σ_e cx2[e] (w_u x1[i_e][u])
-                let wx = &mut s.t[..m1 * d1];
-                for (i, row) in wx.chunks_exact_mut(m1).enumerate() {
-                    for (u, r) in row.iter_mut().enumerate() {
-                        *r = weight_of(p, w, weight_index(p, u, v, u)) * x1t[i * m1 + u];
+                for (u, o) in out.chunks_exact_mut(dout).enumerate() {
+                    let wu = weight_of(p, w, weight_index(p, u, v, u));
+                    for (k, ok) in o.iter_mut().enumerate() {
+                        *ok += wu * t[k * m1 + u];
                     }
                 }
-                couple_into(p, &s.cx2[..nnz], wx, outt, m1);
             }
             ConnectionMode::Uvw => {
-                // t[k][u] = Σ_e cx2[e] x1[i_e][u];  out[k][w] += Σ_u W(u,v,w) t[k][u]
-                let t = &mut s.t[..m1 * dout];
-                t.fill(T::zero());
-                couple_into(p, &s.cx2[..nnz], x1t, t, m1);
-                for k in 0..dout {
-                    let tk = &t[k * m1..(k + 1) * m1];
-                    for (wch, o) in outt[k * m3..(k + 1) * m3].iter_mut().enumerate() {
-                        *o += (0..m1)
+                for (wch, o) in out.chunks_exact_mut(dout).enumerate() {
+                    for (k, ok) in o.iter_mut().enumerate() {
+                        let tk = &t[k * m1..(k + 1) * m1];
+                        *ok += (0..m1)
                             .map(|u| weight_of(p, w, weight_index(p, u, v, wch)) * tk[u])
                             .sum::<T>();
                     }
@@ -725,74 +707,90 @@ fn path_forward<T: Scalar>(p: &Path, c: &[T], x2: &[T], w: &[T], s: &mut Scratch
     }
 }
 
-/// Backward of one path for one sample; `s.outt` holds the transposed output cotangent,
-/// gradients of `x1` accumulate transposed in `s.gx1t`.
-fn path_backward<T: Scalar>(
-    p: &Path,
-    c: &[T],
-    x2: &[T],
+/// Gradient buffers of one sample.
+struct SampleGrads<'a, T> {
+    x1: &'a mut [T],
+    x2: &'a mut [T],
+    w: &'a mut [T],
+}
+
+fn path_backward_all<T: Scalar>(
+    paths: &[Path],
+    coeffs: &PathCoefficients<T>,
+    (x1, x2): (&[T], &[T]),
     w: &[T],
-    gx2: &mut [T],
-    gw: &mut [T],
+    g: &[T],
+    grads: SampleGrads<'_, T>,
     s: &mut Scratch<T>,
 ) {
-    let [m1, m2, m3] = p.mul;
-    let [d1, d2, dout] = p.dim;
-    let nnz = p.entries.len();
-    let x1t = &s.x1t[p.offset[0]..p.offset[0] + m1 * d1];
-    let gx1t = &mut s.gx1t[p.offset[0]..p.offset[0] + m1 * d1];
-    let g = &s.outt[p.offset[2]..p.offset[2] + m3 * dout];
-    let (t, gt) = (&mut s.t[..m1 * dout], &mut s.gt[..m1 * dout]);
-    for v in 0..m2 {
-        premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
-        if p.weight_offset.is_some() {
-            t.fill(T::zero());
-            couple_into(p, &s.cx2[..nnz], x1t, t, m1);
-        }
-        // gt[k][u] = Σ_w W(u,v,w) g[k][w];  grad W(u,v,w) = Σ_k t[k][u] g[k][w]
-        match p.instruction.mode {
-            ConnectionMode::Uvu => {
-                for k in 0..dout {
-                    for u in 0..m1 {
+    for (p, c) in paths.iter().zip(&coeffs.per_path) {
+        let [m1, m2, m3] = p.mul;
+        let [d1, d2, dout] = p.dim;
+        let nnz = p.entries.len();
+        let x1t = &mut s.x1t[..m1 * d1];
+        transpose_x1(p, x1, x1t);
+        let gx1t = &mut s.gx1t[..m1 * d1];
+        gx1t.fill(T::zero());
+        let (t, gt) = (&mut s.t[..m1 * dout], &mut s.gt[..m1 * dout]);
+        let gblock = &g[p.offset[2]..p.offset[2] + m3 * dout];
+        for v in 0..m2 {
+            premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
+            if p.weight_offset.is_some() {
+                couple(p, &s.cx2[..nnz], x1t, t);
+            }
+            // gt[k][u] = Σ_w W(u,v,w) g[w,k];  grad W(u,v,w) = Σ_k t[k][u] g[w,k]
+            match p.instruction.mode {
+                ConnectionMode::Uvu => {
+                    for (u, gu) in gblock.chunks_exact(dout).enumerate() {
                         let idx = weight_index(p, u, v, u);
-                        let gk = g[k * m1 + u];
-                        gt[k * m1 + u] = weight_of(p, w, idx) * gk;
+                        let wu = weight_of(p, w, idx);
+                        let mut dw = T::zero();
+                        for (k, &gk) in gu.iter().enumerate() {
+                            gt[k * m1 + u] = wu * gk;
+                            dw += t[k * m1 + u] * gk;
+                        }
                         if let Some(off) = p.weight_offset {
-                            gw[off + idx] += t[k * m1 + u] * gk;
+                            grads.w[off + idx] += dw;
                         }
                     }
                 }
-            }
-            ConnectionMode::Uvw => {
-                gt.fill(T::zero());
-                for k in 0..dout {
-                    for u in 0..m1 {
-                        let tku = t[k * m1 + u];
-                        let mut acc = T::zero();
-                        for (wch, &gkw) in g[k * m3..(k + 1) * m3].iter().enumerate() {
+                ConnectionMode::Uvw => {
+                    gt.fill(T::zero());
+                    for (wch, gw) in gblock.chunks_exact(dout).enumerate() {
+                        for u in 0..m1 {
                             let idx = weight_index(p, u, v, wch);
-                            acc += weight_of(p, w, idx) * gkw;
+                            let wu = weight_of(p, w, idx);
+                            let mut dw = T::zero();
+                            for (k, &gk) in gw.iter().enumerate() {
+                                gt[k * m1 + u] += wu * gk;
+                                dw += t[k * m1 + u] * gk;
+                            }
                             if let Some(off) = p.weight_offset {
-                                gw[off + idx] += tku * gkw;
+                                grads.w[off + idx] += dw;
                             }
                         }
-                        gt[k * m1 + u] = acc;
                     }
                 }
             }
-        }
-        // grad x1[i_e][u] += cx2[e] gt[k_e][u];  grad x2[v, j_e] += c_e Σ_u x1[i_e][u] gt[k_e][u]
-        let gx2v = &mut gx2[p.offset[1] + v * d2..p.offset[1] + (v + 1) * d2];
-        for ((e, &ce), &a) in p.entries.iter().zip(c).zip(&s.cx2[..nnz]) {
-            let gtk = &gt[e.k * m1..(e.k + 1) * m1];
-            let xi = &x1t[e.i * m1..(e.i + 1) * m1];
-            let gxi = &mut gx1t[e.i * m1..(e.i + 1) * m1];
-            let mut dot = T::zero();
-            for ((gx, &gk), &x) in gxi.iter_mut().zip(gtk).zip(xi) {
-                *gx += a * gk;
-                dot += x * gk;
+            // grad x1[u, i_e] += cx2[e] gt[k_e][u];  grad x2[v, j_e] += c_e Σ_u x1[u, i_e] gt[k_e][u]
+            let gx2v = &mut grads.x2[p.offset[1] + v * d2..p.offset[1] + (v + 1) * d2];
+            for ((e, &ce), &a) in p.entries.iter().zip(c).zip(&s.cx2[..nnz]) {
+                let gtk = &gt[e.k * m1..(e.k + 1) * m1];
+                let xi = &x1t[e.i * m1..(e.i + 1) * m1];
+                let gxi = &mut gx1t[e.i * m1..(e.i + 1) * m1];
+                let mut dot = T::zero();
+                for ((gx, &gk), &x) in gxi.iter_mut().zip(gtk).zip(xi) {
+                    *gx += a * gk;
+                    dot += x * gk;
+                }
+                gx2v[e.j] += ce * dot;
             }
-            gx2v[e.j] += ce * dot;
+        }
+        let gblock1 = &mut grads.x1[p.offset[0]..p.offset[0] + m1 * d1];
+        for (u, row) in gblock1.chunks_exact_mut(d1).enumerate() {
+            for (i, gx) in row.iter_mut().enumerate() {
+                *gx += gx1t[i * m1 + u];
+            }
         }
     }
 }
