@@ -22,6 +22,12 @@ pub fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut File) -> Result<
         .map_err(io)?;
     let value = write(tmp.as_file_mut())?;
     tmp.as_file().sync_all().map_err(io)?;
+    // Temporary files are private (0600); the result should be an ordinary readable file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(io)?;
+    }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(value)
 }
