@@ -3,7 +3,7 @@
 
 use crate::elements;
 use crate::error::{DataError, Result};
-use crate::units::{EnergyUnit, LengthUnit, Units};
+use mlff_units::{EnergyUnit, LengthUnit, Units};
 use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -49,7 +49,7 @@ impl SummaryTable {
     /// force-vector and magnitude errors, cosine similarity, and (if any row has them) 95%-style
     /// bootstrap intervals of the energy and force MAE.
     pub fn from_scores(unit: EnergyUnit, rows: &[ScoreRow<'_>]) -> Self {
-        let (e, f) = (unit.energy_symbol(), unit.force_symbol());
+        let (e, f) = (unit.symbol(), unit.force_symbol());
         let with_intervals = rows.iter().any(|r| r.intervals.is_some());
         let mut headers: Vec<String> = vec![
             "label".into(),

@@ -4,7 +4,7 @@
 
 use crate::dataset::{Dataset, DatasetParts, Format, Provenance, Species, TimeOrder};
 use crate::error::{DataError, Result};
-use crate::units::{EnergyUnit, Units};
+use mlff_units::{EnergyUnit, Units};
 use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn, ShapeBuilder};
 use npyz::npz::{NpzArchive, NpzWriter};
 use npyz::zip::write::FileOptions;
@@ -485,7 +485,11 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
 
     /// Completes the archive (writes the zip directory).
     pub fn finish(mut self) -> std::io::Result<()> {
-        self.writer.zip_writer().finish().map(drop).map_err(std::io::Error::other)
+        self.writer
+            .zip_writer()
+            .finish()
+            .map(drop)
+            .map_err(std::io::Error::other)
     }
 
     fn options() -> FileOptions {

@@ -8,7 +8,7 @@
 use crate::dataset::{Dataset, DatasetParts, Format, Provenance, Species, TimeOrder};
 use crate::elements;
 use crate::error::{DataError, Result};
-use crate::units::{EnergyUnit, LengthUnit, Units};
+use mlff_units::{EnergyUnit, LengthUnit, Units};
 use ndarray::{Array1, Array2, Array3};
 use std::fmt::Write as _;
 use std::io::Write;

@@ -1,4 +1,13 @@
-//! Physical units of a dataset. Conversion is always an explicit call, never a side effect.
+//! Units of MLFF data: energies in kcal/mol, eV or meV, lengths in Å or bohr, forces in
+//! energy per length. One definition shared by every crate (datasets, metrics, reports), with
+//! conversion factors from the exact 2019 SI constants. Conversion is always an explicit call.
+//!
+//! ```
+//! use mlff_units::EnergyUnit;
+//! let mev = 2.0 * EnergyUnit::KcalPerMol.factor_to(EnergyUnit::MilliElectronVolt);
+//! assert!((mev - 86.728_208).abs() < 1e-5);
+//! assert_eq!("eV".parse::<EnergyUnit>(), Ok(EnergyUnit::ElectronVolt));
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -11,7 +20,7 @@ pub const ANGSTROM_PER_BOHR: f64 = 0.529_177_210_903;
 
 /// Unit of energies (forces are in this unit per length unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum EnergyUnit {
     /// kcal/mol: the MD17 family's unit.
     KcalPerMol,
@@ -49,20 +58,56 @@ impl EnergyUnit {
         }
     }
 
-    /// Parses a symbol as written in files and on the command line (`kcal/mol`, `eV`, `meV`).
+    /// The force unit per Å, e.g. `meV/Å`.
+    pub fn force_symbol(self) -> &'static str {
+        match self {
+            EnergyUnit::KcalPerMol => "kcal/mol/Å",
+            EnergyUnit::ElectronVolt => "eV/Å",
+            EnergyUnit::MilliElectronVolt => "meV/Å",
+        }
+    }
+
+    /// Parses a symbol as written in files, JSON and on the command line (`kcal/mol`, `eV`,
+    /// `meV`, and spellings such as `kcal_per_mol`, `electron_volt`); `None` if unknown.
     pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "kcal/mol" | "kcal_mol" | "kcalmol" | "kcal-per-mol" => Some(EnergyUnit::KcalPerMol),
-            "ev" | "electronvolt" => Some(EnergyUnit::ElectronVolt),
-            "mev" => Some(EnergyUnit::MilliElectronVolt),
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
+            "kcal/mol" | "kcal_mol" | "kcalmol" | "kcal_per_mol" => Some(EnergyUnit::KcalPerMol),
+            "ev" | "electronvolt" | "electron_volt" => Some(EnergyUnit::ElectronVolt),
+            "mev" | "millielectronvolt" | "milli_electron_volt" => {
+                Some(EnergyUnit::MilliElectronVolt)
+            }
             _ => None,
         }
     }
 }
 
+/// A unit name that is not one of kcal/mol, eV, meV.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown energy unit `{0}`: expected kcal/mol, eV or meV")]
+pub struct UnknownUnit(pub String);
+
+impl std::str::FromStr for EnergyUnit {
+    type Err = UnknownUnit;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        EnergyUnit::parse(text).ok_or_else(|| UnknownUnit(text.to_owned()))
+    }
+}
+
+impl fmt::Display for EnergyUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
 /// Unit of lengths (positions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum LengthUnit {
     /// Ångström: every format this crate reads uses it.
     Angstrom,
@@ -181,5 +226,20 @@ mod tests {
             Some(EnergyUnit::MilliElectronVolt)
         );
         assert_eq!(EnergyUnit::parse("hartree"), None);
+        assert_eq!(
+            EnergyUnit::parse("kcal_per_mol"),
+            Some(EnergyUnit::KcalPerMol)
+        );
+        assert_eq!(
+            EnergyUnit::parse("milli_electron_volt"),
+            Some(EnergyUnit::MilliElectronVolt)
+        );
+        assert!(
+            "Hartree"
+                .parse::<EnergyUnit>()
+                .unwrap_err()
+                .to_string()
+                .contains("Hartree")
+        );
     }
 }
