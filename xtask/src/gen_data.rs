@@ -52,9 +52,24 @@ pub struct GenDataArgs {
     pub out: PathBuf,
 }
 
+/// Seed offset of the rMD17-layout shuffle, so it draws a stream independent of the MD noise.
+const RMD17_SHUFFLE_STREAM: u64 = 0x726d_6431_3700;
+
+/// Version of the generation procedure: a change here regenerates cached data.
+const GENERATOR: &str = "mlffbench-gen-data/1";
+
+/// One molecule to simulate: its name, potential, starting geometry and atomic numbers.
+struct Job {
+    name: String,
+    potential: Box<dyn Potential>,
+    start: Vec<mlff_md::Vec3>,
+    atomic_numbers: Vec<u8>,
+}
+
 /// What was generated, recorded beside the files so reruns can skip finished molecules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Record {
+    generator: String,
     molecule: String,
     potential: String,
     frames: usize,
@@ -69,12 +84,7 @@ struct Record {
 pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let jobs: Vec<(
-        String,
-        Box<dyn Potential + Send + Sync>,
-        Vec<mlff_md::Vec3>,
-        Vec<u8>,
-    )> = match args.potential.split_once(':') {
+    let jobs: Vec<Job> = match args.potential.split_once(':') {
         Some(("sgdml", path)) => {
             let model = SgdmlModel::load(Path::new(path))
                 .with_context(|| format!("loading sGDML model {path}"))?;
@@ -85,7 +95,12 @@ pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("sgdml")
                 .to_owned();
-            vec![(name, Box::new(model), start, z)]
+            vec![Job {
+                name,
+                potential: Box::new(model),
+                start,
+                atomic_numbers: z,
+            }]
         }
         None if args.potential == "uff" => {
             let names: Vec<String> = if args.molecules.is_empty() {
@@ -103,12 +118,12 @@ pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
                         )
                     })?;
                     let uff = UffPotential::new(&molecule)?;
-                    Ok((
+                    Ok(Job {
                         name,
-                        Box::new(uff) as Box<dyn Potential + Send + Sync>,
-                        molecule.positions(),
-                        molecule.atomic_numbers(),
-                    ))
+                        potential: Box::new(uff),
+                        start: molecule.positions(),
+                        atomic_numbers: molecule.atomic_numbers(),
+                    })
                 })
                 .collect::<Result<_>>()?
         }
@@ -119,9 +134,10 @@ pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
     };
     let bars = MultiProgress::new();
     jobs.into_par_iter()
-        .map(|(name, potential, start, z)| {
+        .map(|job| {
             let record = Record {
-                molecule: name.clone(),
+                generator: GENERATOR.to_owned(),
+                molecule: job.name.clone(),
                 potential: args.potential.clone(),
                 frames: args.frames,
                 save_every: args.save_every,
@@ -130,7 +146,7 @@ pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
                 dt_fs: args.dt,
                 seed: args.seed,
             };
-            generate_one(&args.out, &record, potential.as_ref(), &start, &z, &bars)
+            generate_one(&args.out, &record, &job, &bars)
         })
         .collect()
 }
@@ -140,14 +156,7 @@ fn record_path(out: &Path, name: &str) -> PathBuf {
 }
 
 /// Generates one molecule unless its record shows it is already done.
-fn generate_one(
-    out: &Path,
-    record: &Record,
-    potential: &dyn Potential,
-    start: &[mlff_md::Vec3],
-    z: &[u8],
-    bars: &MultiProgress,
-) -> Result<PathBuf> {
+fn generate_one(out: &Path, record: &Record, job: &Job, bars: &MultiProgress) -> Result<PathBuf> {
     let name = &record.molecule;
     let md17 = out.join(format!("md17_{name}.npz"));
     let rmd17 = out.join(format!("rmd17_{name}.npz"));
@@ -176,9 +185,13 @@ fn generate_one(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(name.clone());
-    let traj = mlff_md::generate_trajectory(z, start, potential, &config, &mut |p| {
-        bar.set_position((100 * p.steps_done / p.total_steps.max(1)) as u64)
-    })
+    let traj = mlff_md::generate_trajectory(
+        &job.atomic_numbers,
+        &job.start,
+        job.potential.as_ref(),
+        &config,
+        &mut |p| bar.set_position((100 * p.steps_done / p.total_steps.max(1)) as u64),
+    )
     .with_context(|| format!("generating the {name} trajectory"))?;
     bar.finish_and_clear();
     let (t, n) = (traj.n_frames(), traj.n_atoms());
@@ -202,7 +215,7 @@ fn generate_one(
     mlff_data::save(&data, &md17, OutputFormat::Md17Npz)?;
     let mut order: Vec<usize> = (0..t).collect();
     order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
-        record.seed ^ 0x726d_6431_37,
+        record.seed ^ RMD17_SHUFFLE_STREAM,
     ));
     let shuffled = data.select(&order)?.to_dataset()?;
     mlff_data::save(&shuffled, &rmd17, OutputFormat::Rmd17Npz)?;

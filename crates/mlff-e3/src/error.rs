@@ -97,7 +97,7 @@ pub(crate) fn batch_rows<T: crate::Scalar>(
             reason: "rows have width 0 (empty irreps)".into(),
         });
     }
-    if x.len() % width != 0 {
+    if !x.len().is_multiple_of(width) {
         return Err(E3Error::ShapeMismatch {
             what,
             expected: (x.len() / width + 1) * width,

@@ -17,7 +17,7 @@ fn check_indices(what: &'static str, idx: &[usize], len: usize) -> Result<()> {
 
 /// `out[e, :] = x[idx[e], :]` (`x`: `n × width`, `out`: `idx.len() × width`).
 pub fn gather<T: Scalar>(x: &[T], width: usize, idx: &[usize], out: &mut [T]) -> Result<()> {
-    if width == 0 || x.len() % width != 0 {
+    if width == 0 || !x.len().is_multiple_of(width) {
         return Err(E3Error::InvalidParameter {
             what: "gather width",
             reason: format!("{} values cannot be rows of width {width}", x.len()),
@@ -98,7 +98,7 @@ pub fn edge_vectors<T: Scalar>(
     out: &mut [T],
 ) -> Result<()> {
     check_len("edge tips", tip.len(), origin.len())?;
-    if pos.len() % 3 != 0 {
+    if !pos.len().is_multiple_of(3) {
         return Err(E3Error::ShapeMismatch {
             what: "positions (n×3)",
             expected: pos.len() / 3 * 3,

@@ -36,7 +36,7 @@ impl Parity {
     }
     /// The parity `(-1)^l` of the spherical harmonic of degree `l`.
     pub fn of_spherical_harmonic(l: u32) -> Parity {
-        if l % 2 == 0 {
+        if l.is_multiple_of(2) {
             Parity::Even
         } else {
             Parity::Odd

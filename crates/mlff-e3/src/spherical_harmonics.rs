@@ -185,7 +185,7 @@ impl SphericalHarmonics {
     }
 
     fn check_inputs<T: Scalar>(&self, vectors: &[T]) -> Result<usize> {
-        if vectors.len() % 3 != 0 {
+        if !vectors.len().is_multiple_of(3) {
             return Err(E3Error::ShapeMismatch {
                 what: "vectors (n×3)",
                 expected: vectors.len() / 3 * 3 + 3,
@@ -193,16 +193,15 @@ impl SphericalHarmonics {
             });
         }
         check_finite("vectors", vectors)?;
-        if self.normalize {
-            if let Some(i) = vectors
+        if self.normalize
+            && let Some(i) = vectors
                 .chunks_exact(3)
                 .position(|v| v.iter().all(|c| c.value() == 0.0))
-            {
-                return Err(E3Error::InvalidParameter {
-                    what: "vectors",
-                    reason: format!("vector {i} has zero length and cannot be normalised"),
-                });
-            }
+        {
+            return Err(E3Error::InvalidParameter {
+                what: "vectors",
+                reason: format!("vector {i} has zero length and cannot be normalised"),
+            });
         }
         Ok(vectors.len() / 3)
     }

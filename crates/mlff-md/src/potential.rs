@@ -71,7 +71,7 @@ pub fn evaluate_frames(potential: &dyn Potential, positions: &[f64]) -> Result<F
             what: "positions (no frames)".into(),
         });
     }
-    if n == 0 || positions.len() % frame_len != 0 {
+    if n == 0 || !positions.len().is_multiple_of(frame_len) {
         return Err(MdError::ShapeMismatch {
             what: format!("flat positions length (a multiple of 3·{n})"),
             expected: frame_len * positions.len().div_ceil(frame_len.max(1)),

@@ -19,7 +19,7 @@ fn frame_count(positions: &[f64], n_atoms: usize) -> Result<usize> {
             what: "trajectory positions".into(),
         });
     }
-    if positions.len() % (3 * n_atoms) != 0 {
+    if !positions.len().is_multiple_of(3 * n_atoms) {
         return Err(MdError::ShapeMismatch {
             what: format!("positions length (multiple of 3·{n_atoms})"),
             expected: positions.len().div_ceil(3 * n_atoms) * 3 * n_atoms,

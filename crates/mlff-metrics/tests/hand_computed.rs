@@ -66,7 +66,7 @@ fn unit_conversion_uses_the_exact_constant() {
         4184.0 / (6.022_140_76e23 * 1.602_176_634e-19)
     );
     let k = EnergyUnit::KcalPerMol.factor_to(EnergyUnit::MilliElectronVolt);
-    assert!((k - 43.364104241800934).abs() < 1e-11);
+    assert!((k - 43.364_104_241_800_93).abs() < 1e-11);
     let back = EnergyUnit::MilliElectronVolt.factor_to(EnergyUnit::KcalPerMol);
     assert!((k * back - 1.0).abs() < 1e-15);
     assert_eq!(
@@ -76,8 +76,8 @@ fn unit_conversion_uses_the_exact_constant() {
     let s = TwoAtoms::new().scores();
     let mev = s.in_unit(EnergyUnit::MilliElectronVolt);
     assert_eq!(mev.unit, EnergyUnit::MilliElectronVolt);
-    assert!((mev.energy.per_atom_mae - 0.5 * 43.364104241800934).abs() < 1e-11);
-    assert!((mev.forces.vector_error_mean - 2.5 * 43.364104241800934).abs() < 1e-11);
+    assert!((mev.energy.per_atom_mae - 0.5 * 43.364_104_241_800_93).abs() < 1e-11);
+    assert!((mev.forces.vector_error_mean - 2.5 * 43.364_104_241_800_93).abs() < 1e-11);
     assert_eq!(mev.forces.cosine_similarity, s.forces.cosine_similarity);
     let round_trip = mev.in_unit(EnergyUnit::KcalPerMol);
     assert!((round_trip.forces.component_rmse - s.forces.component_rmse).abs() < 1e-14);

@@ -23,7 +23,7 @@ pub struct DescriptorRows<'a> {
 impl<'a> DescriptorRows<'a> {
     /// Views `data` as rows of length `dim`; the length must be a non-zero multiple of `dim`.
     pub fn new(data: &'a [f64], dim: usize) -> Result<Self> {
-        if dim == 0 || data.is_empty() || data.len() % dim != 0 {
+        if dim == 0 || data.is_empty() || !data.len().is_multiple_of(dim) {
             return Err(SplitError::InvalidParameter {
                 what: "descriptor matrix".into(),
                 reason: format!("{} values cannot be rows of length {dim}", data.len()),

@@ -108,7 +108,7 @@ fn read_token(
 
 fn parse_properties(spec: &str) -> std::result::Result<Vec<Column>, String> {
     let parts: Vec<&str> = spec.split(':').collect();
-    if parts.len() % 3 != 0 {
+    if !parts.len().is_multiple_of(3) {
         return Err(format!(
             "Properties=`{spec}` is not a list of name:type:count triples"
         ));
