@@ -18,33 +18,63 @@ pub(crate) fn prefactors(l_max: usize) -> Vec<f64> {
 }
 
 /// Writes one centre's (or one averaged) power spectrum into `out` (length `n_features`).
+///
+/// For each l the coefficient block `C_l` (rows = species·n_max, columns = m) is transposed
+/// once into `scratch`; then each row r1 of the upper triangle of `C_l C_lᵀ` is accumulated
+/// as axpys over the contiguous columns `r1..` (vectorisable, long inner loops) and copied
+/// into the species-pair blocks.
 pub(crate) fn power_spectrum(
     shape: &ExpansionShape,
     layout: &FeatureLayout,
     prefactor: &[f64],
     coeffs: &[f64],
+    scratch: &mut Vec<f64>,
     out: &mut [f64],
 ) {
     let n_max = shape.n_max;
-    for block in layout.blocks() {
-        let same = block.s1 == block.s2;
-        let mut col = block.start;
-        for (l, &pre) in prefactor.iter().enumerate().take(shape.l_max + 1) {
-            let width = 2 * l + 1;
-            let off = shape.l_offset(l);
-            let rows1 =
-                &coeffs[off + block.s1 * n_max * width..off + (block.s1 + 1) * n_max * width];
-            let rows2 =
-                &coeffs[off + block.s2 * n_max * width..off + (block.s2 + 1) * n_max * width];
-            for (n1, a) in rows1.chunks_exact(width).enumerate() {
-                let first = if same { n1 } else { 0 };
-                for b in rows2.chunks_exact(width).skip(first) {
-                    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-                    out[col] = pre * dot;
-                    col += 1;
-                }
+    let n_species = shape.n_species;
+    let rows = n_species * n_max;
+    let width_max = 2 * shape.l_max + 1;
+    scratch.clear();
+    scratch.resize(rows * width_max + rows, 0.0);
+    let (transposed, acc) = scratch.split_at_mut(rows * width_max);
+    let blocks = layout.blocks();
+    let same_per_l = n_max * (n_max + 1) / 2;
+    for (l, &pre) in prefactor.iter().enumerate().take(shape.l_max + 1) {
+        let width = 2 * l + 1;
+        let off = shape.l_offset(l);
+        let block_l = &coeffs[off..off + rows * width];
+        for (r, row) in block_l.chunks_exact(width).enumerate() {
+            for (m, &v) in row.iter().enumerate() {
+                transposed[m * rows + r] = v;
             }
         }
-        debug_assert_eq!(col, block.end);
+        let mut first_block = 0; // index of block (s1, s1)
+        for s1 in 0..n_species {
+            for n1 in 0..n_max {
+                let r1 = s1 * n_max + n1;
+                let tail = &mut acc[r1..rows];
+                tail.fill(0.0);
+                for (m, &a) in block_l[r1 * width..(r1 + 1) * width].iter().enumerate() {
+                    let a = pre * a;
+                    let t = &transposed[m * rows + r1..(m + 1) * rows];
+                    for (d, &x) in tail.iter_mut().zip(t) {
+                        *d += a * x;
+                    }
+                }
+                // Same-species block: the n2 ≥ n1 part of this row.
+                let same = &blocks[first_block];
+                let col = same.start + l * same_per_l + n1 * n_max - n1 * n1.saturating_sub(1) / 2;
+                let len = n_max - n1;
+                out[col..col + len].copy_from_slice(&acc[r1..r1 + len]);
+                // Cross-species blocks (s1, s2 > s1): the full row.
+                for (k, s2) in ((s1 + 1)..n_species).enumerate() {
+                    let block = &blocks[first_block + 1 + k];
+                    let col = block.start + l * n_max * n_max + n1 * n_max;
+                    out[col..col + n_max].copy_from_slice(&acc[s2 * n_max..(s2 + 1) * n_max]);
+                }
+            }
+            first_block += n_species - s1;
+        }
     }
 }
