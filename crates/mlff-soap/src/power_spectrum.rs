@@ -147,7 +147,7 @@ mod tests {
                                 if s1 == s2 && n2 < n1 {
                                     continue;
                                 }
-                                let direct: f64 = pre[l]
+                                let direct: f64 = pre_l
                                     * (0..2 * l + 1)
                                         .map(|m| c(s1, n1, l, m) * c(s2, n2, l, m))
                                         .sum::<f64>();
