@@ -279,8 +279,9 @@ impl Soap {
     fn spectrum_from_coefficients(&self, coeffs: &Array2<f64>) -> Array2<f64> {
         let shape = self.shape();
         let n_features = self.n_features();
-        let spectrum = |c: &[f64], out: &mut [f64]| {
-            power_spectrum(&shape, &self.layout, &self.prefactor, c, out)
+        let mut scratch = Vec::new();
+        let mut spectrum = |c: &[f64], out: &mut [f64]| {
+            power_spectrum(&shape, &self.layout, &self.prefactor, c, &mut scratch, out)
         };
         let n_centres = coeffs.nrows();
         match self.params.average {

@@ -9,9 +9,9 @@
 //! Its solid harmonics `R_lm(d)` and the `n_max · (l_max+1)` Gaussian factors
 //! `exp(-αη/(α+η)|d|²)` are computed once and added to *both* centres, with the parity
 //! `R_lm(-d) = (-1)^l R_lm(d)` for the reversed pair — halving the transcendental work. The
-//! sums over neighbours are first collected on the primitive Gaussians and mapped to the
-//! orthonormal basis by one `n_max × n_max` matrix product per (centre, species, l) at the end,
-//! instead of once per neighbour.
+//! map from the primitive Gaussians to the orthonormal basis is applied either once per pair
+//! (small neighbourhoods) or once per (centre, species, l) after summing (large ones),
+//! whichever costs fewer operations.
 
 use crate::gto::GtoBasis;
 use crate::polynomial::PolynomialBasis;
@@ -79,6 +79,12 @@ fn accumulate_pair(
 }
 
 /// GTO coefficients of all centres into `out` (`n_centres × shape.len()`, zeroed by caller).
+///
+/// Two equivalent orders of the orthonormalisation, picked by cost: per pair (map the
+/// `n_max` primitive factors to the orthonormal radial values once per pair, shared by both
+/// centres: `n_max² (l_max+1)` per pair) when neighbourhoods are small, as in molecules; or
+/// deferred (accumulate on primitives, map once per centre and species:
+/// `S n_max² (l_max+1)²` per centre) when there are more than `S (l_max+1)` pairs per centre.
 pub(crate) fn gto_coefficients(
     shape: &ExpansionShape,
     basis: &GtoBasis,
@@ -86,20 +92,75 @@ pub(crate) fn gto_coefficients(
     frame: &FrameAtoms<'_>,
     out: &mut [f64],
 ) {
+    let n_pairs = frame.count_pairs();
+    if n_pairs < frame.n_centres * shape.n_species * (shape.l_max + 1) {
+        accumulate_frame(shape, basis, harmonics, frame, true, out);
+    } else {
+        let len = shape.len();
+        let mut acc = vec![0.0; frame.n_centres * len];
+        accumulate_frame(shape, basis, harmonics, frame, false, &mut acc);
+        for (acc_c, out_c) in acc.chunks_exact(len).zip(out.chunks_exact_mut(len)) {
+            primitive_to_orthonormal(shape, basis, acc_c, out_c);
+        }
+    }
+}
+
+impl FrameAtoms<'_> {
+    /// Unordered pairs within the cutoff that involve at least one centre.
+    fn count_pairs(&self) -> usize {
+        let n = self.positions.len();
+        (0..n)
+            .map(|a| {
+                ((a + 1)..n)
+                    .filter(|&b| {
+                        (self.centre_slot[a].is_some() || self.centre_slot[b].is_some())
+                            && distance2(self.positions[a], self.positions[b]) <= self.cutoff2
+                    })
+                    .count()
+            })
+            .sum()
+    }
+}
+
+#[inline]
+fn distance2(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (0..3).map(|k| (b[k] - a[k]) * (b[k] - a[k])).sum()
+}
+
+/// Sums every pair's contributions into `target` (one row of `shape.len()` per centre):
+/// in the orthonormal basis when `orthonormal`, else on the primitive Gaussians.
+fn accumulate_frame(
+    shape: &ExpansionShape,
+    basis: &GtoBasis,
+    harmonics: &SolidHarmonics,
+    frame: &FrameAtoms<'_>,
+    orthonormal: bool,
+    target: &mut [f64],
+) {
     let len = shape.len();
     let n_max = shape.n_max;
     let mut rlm = vec![0.0; harmonics.len()];
     let mut gauss = vec![0.0; basis.decay.len()];
-    // Primitive-Gaussian sums, same layout as the output (row = species·n_max + k).
-    let mut acc = vec![0.0; frame.n_centres * len];
+    let mut radial = vec![0.0; basis.decay.len()];
     let y00 = 0.5 / PI.sqrt();
+    // The centre's own Gaussian: only l = 0, exp(0) = 1 for every primitive.
+    let own: Vec<f64> = (0..n_max)
+        .map(|n| {
+            if orthonormal {
+                y00 * basis.transform[n * n_max..(n + 1) * n_max]
+                    .iter()
+                    .sum::<f64>()
+            } else {
+                y00
+            }
+        })
+        .collect();
     let n_atoms = frame.positions.len();
     for a in 0..n_atoms {
         if let Some(slot) = frame.centre_slot[a] {
-            // The centre's own Gaussian: only l = 0, exp(0) = 1 for every primitive.
-            let base = frame.species[a] * n_max;
-            for v in &mut acc[slot * len + base..slot * len + base + n_max] {
-                *v += y00;
+            let base = slot * len + frame.species[a] * n_max;
+            for (v, o) in target[base..base + n_max].iter_mut().zip(&own) {
+                *v += o;
             }
         }
         for b in (a + 1)..n_atoms {
@@ -108,27 +169,37 @@ pub(crate) fn gto_coefficients(
                 continue;
             }
             let (pa, pb) = (frame.positions[a], frame.positions[b]);
-            let d = [pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]];
-            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            let r2 = distance2(pa, pb);
             if r2 > frame.cutoff2 {
                 continue;
             }
-            harmonics.compute(d, &mut rlm);
+            harmonics.compute([pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]], &mut rlm);
             for (g, &decay) in gauss.iter_mut().zip(&basis.decay) {
                 *g = (decay * r2).exp();
             }
+            let factors = if orthonormal {
+                for (l_rows, (l_gauss, l_t)) in radial.chunks_exact_mut(n_max).zip(
+                    gauss
+                        .chunks_exact(n_max)
+                        .zip(basis.transform.chunks_exact(n_max * n_max)),
+                ) {
+                    for (r, t_row) in l_rows.iter_mut().zip(l_t.chunks_exact(n_max)) {
+                        *r = t_row.iter().zip(l_gauss).map(|(t, g)| t * g).sum();
+                    }
+                }
+                &radial
+            } else {
+                &gauss
+            };
             if let Some(slot) = slot_a {
-                let acc_a = &mut acc[slot * len..(slot + 1) * len];
-                accumulate_pair(shape, acc_a, frame.species[b], &gauss, &rlm, false);
+                let row = &mut target[slot * len..(slot + 1) * len];
+                accumulate_pair(shape, row, frame.species[b], factors, &rlm, false);
             }
             if let Some(slot) = slot_b {
-                let acc_b = &mut acc[slot * len..(slot + 1) * len];
-                accumulate_pair(shape, acc_b, frame.species[a], &gauss, &rlm, true);
+                let row = &mut target[slot * len..(slot + 1) * len];
+                accumulate_pair(shape, row, frame.species[a], factors, &rlm, true);
             }
         }
-    }
-    for (acc_c, out_c) in acc.chunks_exact(len).zip(out.chunks_exact_mut(len)) {
-        primitive_to_orthonormal(shape, basis, acc_c, out_c);
     }
 }
 
@@ -212,6 +283,51 @@ pub(crate) fn polynomial_coefficients(
                 }
                 inv_rl /= r;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-pair and deferred orthonormalisation orders give the same coefficients.
+    #[test]
+    fn per_pair_and_deferred_orders_agree() {
+        let shape = ExpansionShape {
+            n_species: 2,
+            n_max: 5,
+            l_max: 4,
+        };
+        let basis = GtoBasis::new(4.0, 5, 4, 2.0).unwrap();
+        let harmonics = SolidHarmonics::new(4);
+        let positions: Vec<[f64; 3]> = (0..7)
+            .map(|i| {
+                let t = i as f64;
+                [(1.3 * t).sin() * 1.5, (0.7 * t).cos() * 1.2, 0.4 * t - 1.0]
+            })
+            .collect();
+        let species = [0, 1, 1, 0, 1, 0, 0];
+        let centre_slot = [Some(0), None, Some(1), Some(2), None, Some(3), None];
+        let frame = FrameAtoms {
+            species: &species,
+            positions: &positions,
+            centre_slot: &centre_slot,
+            n_centres: 4,
+            cutoff2: 25.0,
+        };
+        let len = shape.len();
+        let mut direct = vec![0.0; 4 * len];
+        accumulate_frame(&shape, &basis, &harmonics, &frame, true, &mut direct);
+        let mut acc = vec![0.0; 4 * len];
+        accumulate_frame(&shape, &basis, &harmonics, &frame, false, &mut acc);
+        let mut deferred = vec![0.0; 4 * len];
+        for (a, o) in acc.chunks_exact(len).zip(deferred.chunks_exact_mut(len)) {
+            primitive_to_orthonormal(&shape, &basis, a, o);
+        }
+        let scale = direct.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in direct.iter().zip(&deferred) {
+            assert!((x - y).abs() <= 1e-12 * scale, "{x} vs {y}");
         }
     }
 }

@@ -38,9 +38,10 @@
 //!   square roots, no division by r; valid up to l = 20.
 //! * **Reuse across centres**: each unordered pair (i, j) is evaluated once and added to both
 //!   centres (parity `R_lm(-d) = (-1)^l R_lm(d)`), halving exponentials and harmonics.
-//! * **Deferred orthonormalisation**: neighbour sums are accumulated on the primitive
-//!   Gaussians and mapped to the orthonormal basis by one `n_max × n_max` product per
-//!   (centre, species, l), not per neighbour.
+//! * **Orthonormalisation where it is cheapest**: the `n_max × n_max` Löwdin map is applied
+//!   to the `n_max` Gaussian factors once per pair (shared by both centres) when there are
+//!   fewer than `S (l_max+1)` pairs per centre — always the case for molecules — and otherwise
+//!   once per (centre, species, l) after summing on the primitive Gaussians.
 //! * **Power spectrum** as dense dot products over contiguous m-rows (`l`-major layout),
 //!   `≈ (l_max+1)² (S n_max)²/2` multiply-adds per centre for S species.
 //! * **Löwdin weights** `S^{-1/2}` by Cholesky + one-sided Jacobi (high relative accuracy on
