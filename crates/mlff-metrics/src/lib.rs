@@ -25,7 +25,7 @@
 //! )?;
 //! assert!((scores.energy.per_atom_mae - 0.15).abs() < 1e-12);
 //! let mev = scores.in_unit(EnergyUnit::MilliElectronVolt);
-//! assert!((mev.forces.component_mae - 4.33641043).abs() < 1e-9);
+//! assert!((mev.forces.component_mae - 4.336_410_424_180_093).abs() < 1e-9);
 //! # Ok::<(), mlff_metrics::MetricsError>(())
 //! ```
 
