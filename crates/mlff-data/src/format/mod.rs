@@ -9,7 +9,9 @@ use crate::error::{DataError, Result};
 use std::io::Read;
 use std::path::Path;
 
-pub use npz::{NpzArrayWriter, NpzWriteLayout, write_npz, write_npz_arrays};
+pub use npz::{
+    NpzArrayWriter, NpzReader, NpzWriteLayout, NumericArray, write_npz, write_npz_arrays,
+};
 pub use xyz::{XyzOptions, write_extxyz};
 
 /// How to load a file.
@@ -40,7 +42,7 @@ pub fn detect_format(file: &Path) -> Result<Format> {
         });
     }
     if head.starts_with(b"PK") {
-        let npz = npz::NpzFile::open(file)?;
+        let npz = npz::NpzReader::open(file)?;
         return Ok(match npz.layout()? {
             npz::NpzLayout::Rmd17 => Format::Rmd17Npz,
             npz::NpzLayout::Md17 => Format::Md17Npz,

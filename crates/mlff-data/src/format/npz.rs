@@ -26,22 +26,26 @@ pub(crate) enum NpzLayout {
     SgdmlModel,
 }
 
-/// An open npz archive with typed, dtype-tolerant accessors.
-pub(crate) struct NpzFile {
+/// An open npz archive with typed, dtype-tolerant accessors: the one place numpy's dtype and
+/// memory-order variants are handled (also used for sGDML model files by `mlff-md`).
+pub struct NpzReader {
     file: PathBuf,
     archive: NpzArchive<BufReader<File>>,
     names: Vec<String>,
 }
 
 /// A numeric array read from npz: values in C order and the shape.
-struct Numeric<T> {
-    values: Vec<T>,
-    shape: Vec<usize>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericArray<T> {
+    /// Values in C (row-major) order.
+    pub values: Vec<T>,
+    /// The array's shape.
+    pub shape: Vec<usize>,
 }
 
-impl NpzFile {
+impl NpzReader {
     /// Opens `file`, failing with [`DataError::CorruptArchive`] if it is not a readable zip.
-    pub(crate) fn open(file: &Path) -> Result<Self> {
+    pub fn open(file: &Path) -> Result<Self> {
         let handle = File::open(file).map_err(|source| DataError::Io {
             file: file.to_path_buf(),
             source,
@@ -52,11 +56,16 @@ impl NpzFile {
                 reason: e.to_string(),
             })?;
         let names = archive.array_names().map(str::to_owned).collect();
-        Ok(NpzFile {
+        Ok(NpzReader {
             file: file.to_path_buf(),
             archive,
             names,
         })
+    }
+
+    /// The array names in the archive.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     fn has(&self, key: &str) -> bool {
@@ -98,7 +107,7 @@ impl NpzFile {
             &TypeStr,
             npyz::NpyFile<npyz::zip::read::ZipFile<'_>>,
         ) -> Option<std::io::Result<Vec<T>>>,
-    ) -> Result<Option<Numeric<T>>>
+    ) -> Result<Option<NumericArray<T>>>
     where
         T: Clone,
     {
@@ -142,11 +151,11 @@ impl NpzFile {
         } else {
             values
         };
-        Ok(Some(Numeric { values, shape }))
+        Ok(Some(NumericArray { values, shape }))
     }
 
-    /// A floating-point array (`<f4`, `<f8`, either endianness) as `f64`.
-    fn floats(&mut self, key: &str) -> Result<Option<Numeric<f64>>> {
+    /// A floating-point array (`<f4`, `<f8`, either endianness) as `f64`; `None` if absent.
+    pub fn floats(&mut self, key: &str) -> Result<Option<NumericArray<f64>>> {
         self.numeric(key, "a float array (f4 or f8)", |ts, npy| {
             let little = ts.endianness() == npyz::Endianness::Little;
             let widen = |v: Vec<f32>| v.into_iter().map(f64::from).collect();
@@ -162,8 +171,8 @@ impl NpzFile {
         })
     }
 
-    /// An integer array of any width and signedness as `i64`.
-    fn integers(&mut self, key: &str) -> Result<Option<Numeric<i64>>> {
+    /// An integer array of any width and signedness as `i64`; `None` if absent.
+    pub fn integers(&mut self, key: &str) -> Result<Option<NumericArray<i64>>> {
         fn widen<T: Into<i64>>(r: std::io::Result<Vec<T>>) -> std::io::Result<Vec<i64>> {
             r.map(|v| v.into_iter().map(Into::into).collect())
         }
@@ -186,8 +195,8 @@ impl NpzFile {
         })
     }
 
-    /// A 0-d (or 1-element) string array such as MD17's `name` or `theory`.
-    fn string(&mut self, key: &str) -> Result<Option<String>> {
+    /// A 0-d (or 1-element) string array such as MD17's `name` or `theory`; `None` if absent.
+    pub fn string(&mut self, key: &str) -> Result<Option<String>> {
         let s = self.numeric(key, "a unicode string", |ts, npy| match ts.type_char() {
             TypeChar::UnicodeStr | TypeChar::ByteStr => Some(npy.into_vec::<String>()),
             _ => None,
@@ -223,7 +232,7 @@ impl NpzFile {
     }
 
     /// `(T, N, 3)` array from an array that must have that shape.
-    fn frames_xyz(&self, key: &str, a: Numeric<f64>) -> Result<Array3<f64>> {
+    fn frames_xyz(&self, key: &str, a: NumericArray<f64>) -> Result<Array3<f64>> {
         match a.shape[..] {
             [t, n, 3] => Ok(Array3::from_shape_vec((t, n, 3), a.values)
                 .map_err(|e| self.mismatch(e.to_string()))?),
@@ -235,7 +244,7 @@ impl NpzFile {
     }
 
     /// `(T)` energies from `(T)` or `(T, 1)`.
-    fn energies(&self, key: &str, a: Numeric<f64>) -> Result<Array1<f64>> {
+    fn energies(&self, key: &str, a: NumericArray<f64>) -> Result<Array1<f64>> {
         match a.shape[..] {
             [_] | [_, 1] => Ok(Array1::from(a.values)),
             _ => Err(self.mismatch(format!(
@@ -246,7 +255,7 @@ impl NpzFile {
     }
 
     /// Atomic numbers from `(N)` or `(T, N)` integers.
-    fn species(&self, key: &str, a: Numeric<i64>) -> Result<Species> {
+    fn species(&self, key: &str, a: NumericArray<i64>) -> Result<Species> {
         let mut z = Vec::with_capacity(a.values.len());
         for v in a.values {
             match u8::try_from(v)
@@ -276,7 +285,7 @@ impl NpzFile {
     }
 
     /// Non-negative integer trajectory indices.
-    fn time_indices(&self, key: &str, a: Numeric<i64>) -> Result<Vec<u64>> {
+    fn time_indices(&self, key: &str, a: NumericArray<i64>) -> Result<Vec<u64>> {
         a.values
             .into_iter()
             .map(|v| {
@@ -350,7 +359,7 @@ impl LittleEndianBits for u64 {
 
 /// Reads any of the npz layouts.
 pub(crate) fn read(file: &Path) -> Result<Dataset> {
-    let mut npz = NpzFile::open(file)?;
+    let mut npz = NpzReader::open(file)?;
     match npz.layout()? {
         NpzLayout::Rmd17 => read_rmd17(&mut npz),
         NpzLayout::Md17 => read_md17(&mut npz),
@@ -358,7 +367,7 @@ pub(crate) fn read(file: &Path) -> Result<Dataset> {
     }
 }
 
-fn read_rmd17(npz: &mut NpzFile) -> Result<Dataset> {
+fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
     const LAYOUT: &str = "rMD17";
     let z = npz.integers("nuclear_charges")?;
     let z = npz.require(z, "nuclear_charges", LAYOUT)?;
@@ -402,7 +411,7 @@ fn read_rmd17(npz: &mut NpzFile) -> Result<Dataset> {
     })
 }
 
-fn read_md17(npz: &mut NpzFile) -> Result<Dataset> {
+fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
     const LAYOUT: &str = "MD17";
     let z = npz.integers("z")?;
     let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
@@ -439,7 +448,7 @@ fn read_md17(npz: &mut NpzFile) -> Result<Dataset> {
     })
 }
 
-fn read_sgdml_model(npz: &mut NpzFile) -> Result<Dataset> {
+fn read_sgdml_model(npz: &mut NpzReader) -> Result<Dataset> {
     const LAYOUT: &str = "sGDML model";
     let z = npz.integers("z")?;
     let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
