@@ -18,67 +18,36 @@ enum Arr<'a> {
     F64Fortran(&'a [u64], Vec<f64>),
 }
 
+/// Adds one array of element type `T` in `order` to the archive.
+fn put<T: npyz::AutoSerialize>(
+    w: &mut NpzWriter<std::io::BufWriter<std::fs::File>>,
+    name: &str,
+    shape: &[u64],
+    values: Vec<T>,
+    order: npyz::Order,
+) {
+    let mut a = w
+        .array::<T>(name, FileOptions::default())
+        .unwrap()
+        .default_dtype()
+        .order(order)
+        .shape(shape)
+        .begin_nd()
+        .unwrap();
+    a.extend(values).unwrap();
+    a.finish().unwrap();
+}
+
 fn write_npz(path: &Path, arrays: Vec<(&str, Arr<'_>)>) {
+    use npyz::Order::{C, Fortran};
     let mut w = NpzWriter::create(path).unwrap();
     for (name, arr) in arrays {
-        let o = FileOptions::default();
         match arr {
-            Arr::F64(s, v) => {
-                let mut a = w
-                    .array::<f64>(name, o)
-                    .unwrap()
-                    .default_dtype()
-                    .shape(s)
-                    .begin_nd()
-                    .unwrap();
-                a.extend(v).unwrap();
-                a.finish().unwrap();
-            }
-            Arr::F64Fortran(s, v) => {
-                let mut a = w
-                    .array::<f64>(name, o)
-                    .unwrap()
-                    .default_dtype()
-                    .order(npyz::Order::Fortran)
-                    .shape(s)
-                    .begin_nd()
-                    .unwrap();
-                a.extend(v).unwrap();
-                a.finish().unwrap();
-            }
-            Arr::F32(s, v) => {
-                let mut a = w
-                    .array::<f32>(name, o)
-                    .unwrap()
-                    .default_dtype()
-                    .shape(s)
-                    .begin_nd()
-                    .unwrap();
-                a.extend(v).unwrap();
-                a.finish().unwrap();
-            }
-            Arr::I64(s, v) => {
-                let mut a = w
-                    .array::<i64>(name, o)
-                    .unwrap()
-                    .default_dtype()
-                    .shape(s)
-                    .begin_nd()
-                    .unwrap();
-                a.extend(v).unwrap();
-                a.finish().unwrap();
-            }
-            Arr::U8(s, v) => {
-                let mut a = w
-                    .array::<u8>(name, o)
-                    .unwrap()
-                    .default_dtype()
-                    .shape(s)
-                    .begin_nd()
-                    .unwrap();
-                a.extend(v).unwrap();
-                a.finish().unwrap();
-            }
+            Arr::F64(s, v) => put(&mut w, name, s, v, C),
+            Arr::F64Fortran(s, v) => put(&mut w, name, s, v, Fortran),
+            Arr::F32(s, v) => put(&mut w, name, s, v, C),
+            Arr::I64(s, v) => put(&mut w, name, s, v, C),
+            Arr::U8(s, v) => put(&mut w, name, s, v, C),
         }
     }
     w.zip_writer().finish().unwrap();
