@@ -367,21 +367,63 @@ pub(crate) fn read(file: &Path) -> Result<Dataset> {
     }
 }
 
-fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
-    const LAYOUT: &str = "rMD17";
-    let z = npz.integers("nuclear_charges")?;
-    let z = npz.require(z, "nuclear_charges", LAYOUT)?;
-    let species = npz.species("nuclear_charges", z)?;
-    let r = npz.floats("coords")?;
-    let positions = npz.frames_xyz("coords", npz.require(r, "coords", LAYOUT)?)?;
+/// The array names of one npz layout.
+struct LayoutKeys {
+    layout: &'static str,
+    species: &'static str,
+    positions: &'static str,
+    energies: &'static str,
+    forces: &'static str,
+}
+
+const RMD17_KEYS: LayoutKeys = LayoutKeys {
+    layout: "rMD17",
+    species: "nuclear_charges",
+    positions: "coords",
+    energies: "energies",
+    forces: "forces",
+};
+const MD17_KEYS: LayoutKeys = LayoutKeys {
+    layout: "MD17",
+    species: "z",
+    positions: "R",
+    energies: "E",
+    forces: "F",
+};
+const SGDML_MODEL_KEYS: LayoutKeys = LayoutKeys {
+    layout: "sGDML model",
+    species: "z",
+    positions: "R",
+    energies: "T",
+    forces: "TG",
+};
+
+/// The frame arrays common to every layout: species and positions required, labels optional.
+type FrameArrays = (
+    Species,
+    Array3<f64>,
+    Option<Array1<f64>>,
+    Option<Array3<f64>>,
+);
+
+fn read_frames(npz: &mut NpzReader, keys: &LayoutKeys) -> Result<FrameArrays> {
+    let z = npz.integers(keys.species)?;
+    let species = npz.species(keys.species, npz.require(z, keys.species, keys.layout)?)?;
+    let r = npz.floats(keys.positions)?;
+    let positions = npz.frames_xyz(keys.positions, npz.require(r, keys.positions, keys.layout)?)?;
     let energies = npz
-        .floats("energies")?
-        .map(|e| npz.energies("energies", e))
+        .floats(keys.energies)?
+        .map(|e| npz.energies(keys.energies, e))
         .transpose()?;
     let forces = npz
-        .floats("forces")?
-        .map(|f| npz.frames_xyz("forces", f))
+        .floats(keys.forces)?
+        .map(|f| npz.frames_xyz(keys.forces, f))
         .transpose()?;
+    Ok((species, positions, energies, forces))
+}
+
+fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
+    let (species, positions, energies, forces) = read_frames(npz, &RMD17_KEYS)?;
     let time_order = match npz.integers("old_indices")? {
         Some(idx) => TimeOrder::Indexed(npz.time_indices("old_indices", idx)?),
         None => TimeOrder::Unknown,
@@ -412,16 +454,7 @@ fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
 }
 
 fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
-    const LAYOUT: &str = "MD17";
-    let z = npz.integers("z")?;
-    let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
-    let r = npz.floats("R")?;
-    let positions = npz.frames_xyz("R", npz.require(r, "R", LAYOUT)?)?;
-    let energies = npz.floats("E")?.map(|e| npz.energies("E", e)).transpose()?;
-    let forces = npz
-        .floats("F")?
-        .map(|f| npz.frames_xyz("F", f))
-        .transpose()?;
+    let (species, positions, energies, forces) = read_frames(npz, &MD17_KEYS)?;
     let time_order = match (npz.integers("time_index")?, npz.string("time_order")?) {
         (Some(idx), _) => TimeOrder::Indexed(npz.time_indices("time_index", idx)?),
         (None, Some(order)) if order == "unknown" => TimeOrder::Unknown,
@@ -449,14 +482,8 @@ fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
 }
 
 fn read_sgdml_model(npz: &mut NpzReader) -> Result<Dataset> {
-    const LAYOUT: &str = "sGDML model";
-    let z = npz.integers("z")?;
-    let species = npz.species("z", npz.require(z, "z", LAYOUT)?)?;
-    let r = npz.floats("R")?;
-    let positions = npz.frames_xyz("R", npz.require(r, "R", LAYOUT)?)?;
-    let energies = npz.floats("T")?.map(|e| npz.energies("T", e)).transpose()?;
-    let f = npz.floats("TG")?;
-    let forces = Some(npz.frames_xyz("TG", npz.require(f, "TG", LAYOUT)?)?);
+    // `layout()` only classifies a model file as a dataset when it holds `R` and `TG`.
+    let (species, positions, energies, forces) = read_frames(npz, &SGDML_MODEL_KEYS)?;
     let theory = npz.string("theory_level")?.filter(|t| t != "unknown");
     let molecule = npz
         .string("dataset")?
