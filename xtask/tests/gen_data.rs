@@ -164,3 +164,66 @@ fn potential_reproduces_the_generating_energies_and_refuses_mismatches() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sgdml_model_generates_a_near_dft_trajectory() {
+    let model = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/sgdml/ethanol.npz"
+    ));
+    assert!(
+        model.exists(),
+        "the shared sGDML models are missing at {}",
+        model.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!("sgdml:{}", model.display());
+    ok(xtask(&[
+        "gen-data",
+        "--potential",
+        &spec,
+        "--frames",
+        "20",
+        "--equilibration",
+        "20",
+        "--out",
+        p(dir.path()),
+    ]));
+    let data = mlff_data::load(dir.path().join("md17_ethanol.npz")).unwrap();
+    assert_eq!((data.len(), data.n_atoms()), (20, 9));
+    assert!(
+        data.provenance()
+            .theory
+            .as_deref()
+            .unwrap()
+            .starts_with("sGDML")
+    );
+    // sGDML ethanol energies sit near the MD17 DFT values (≈ -97,000 kcal/mol), unlike UFF's.
+    let e = data.energies().unwrap();
+    assert!(
+        e.iter().all(|&x| (-97_300.0..-97_000.0).contains(&x)),
+        "{e}"
+    );
+    // The same model evaluated by `potential` reproduces the trajectory's labels.
+    let pred = dir.path().join("pred.npz");
+    let data_path = dir.path().join("md17_ethanol.npz");
+    ok(xtask(&[
+        "potential",
+        "--potential",
+        &spec,
+        "--data",
+        p(&data_path),
+        "--out",
+        p(&pred),
+    ]));
+    let mut npz = npyz::npz::NpzArchive::open(&pred).unwrap();
+    let energies: Vec<f64> = npz
+        .by_name("energies")
+        .unwrap()
+        .unwrap()
+        .into_vec()
+        .unwrap();
+    for (a, b) in energies.iter().zip(e) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
