@@ -10,7 +10,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mlff_data::{Dataset, DatasetParts, OutputFormat, Provenance, Species, TimeOrder, Units};
-use mlff_md::{BUILTIN_MOLECULES, Molecule, Potential, SgdmlModel, Thermostat, TrajectoryConfig, UffPotential};
+use mlff_md::{
+    BUILTIN_MOLECULES, Molecule, Potential, SgdmlModel, Thermostat, TrajectoryConfig, UffPotential,
+};
 use ndarray::{Array1, Array3};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -63,37 +65,61 @@ struct Record {
     seed: u64,
 }
 
+/// One molecule to simulate: name, potential, starting positions and atomic numbers.
+type MoleculeJob = (
+    String,
+    Box<dyn Potential + Send + Sync>,
+    Vec<mlff_md::Vec3>,
+    Vec<u8>,
+);
+
 /// Runs `gen-data`; returns the MD17-layout files written or found.
 pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let jobs: Vec<(String, Box<dyn Potential + Send + Sync>, Vec<mlff_md::Vec3>, Vec<u8>)> =
-        match args.potential.split_once(':') {
-            Some(("sgdml", path)) => {
-                let model = SgdmlModel::load(Path::new(path)).with_context(|| format!("loading sGDML model {path}"))?;
-                let start = model.training_geometry(0)?;
-                let z = model.atomic_numbers().to_vec();
-                let name = Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("sgdml").to_owned();
-                vec![(name, Box::new(model), start, z)]
-            }
-            None if args.potential == "uff" => {
-                let names: Vec<String> = if args.molecules.is_empty() {
-                    BUILTIN_MOLECULES.iter().map(|s| s.to_string()).collect()
-                } else {
-                    args.molecules.clone()
-                };
-                names
-                    .into_iter()
-                    .map(|name| {
-                        let molecule = Molecule::builtin(&name).with_context(|| {
-                            format!("unknown molecule `{name}`; known: {}", BUILTIN_MOLECULES.join(", "))
-                        })?;
-                        let uff = UffPotential::new(&molecule)?;
-                        Ok((name, Box::new(uff) as Box<dyn Potential + Send + Sync>, molecule.positions(), molecule.atomic_numbers()))
-                    })
-                    .collect::<Result<_>>()?
-            }
-            _ => bail!("unknown potential `{}`: use `uff` or `sgdml:PATH`", args.potential),
-        };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let jobs: Vec<MoleculeJob> = match args.potential.split_once(':') {
+        Some(("sgdml", path)) => {
+            let model = SgdmlModel::load(Path::new(path))
+                .with_context(|| format!("loading sGDML model {path}"))?;
+            let start = model.training_geometry(0)?;
+            let z = model.atomic_numbers().to_vec();
+            let name = Path::new(path)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("sgdml")
+                .to_owned();
+            vec![(name, Box::new(model), start, z)]
+        }
+        None if args.potential == "uff" => {
+            let names: Vec<String> = if args.molecules.is_empty() {
+                BUILTIN_MOLECULES.iter().map(|s| s.to_string()).collect()
+            } else {
+                args.molecules.clone()
+            };
+            names
+                .into_iter()
+                .map(|name| {
+                    let molecule = Molecule::builtin(&name).with_context(|| {
+                        format!(
+                            "unknown molecule `{name}`; known: {}",
+                            BUILTIN_MOLECULES.join(", ")
+                        )
+                    })?;
+                    let uff = UffPotential::new(&molecule)?;
+                    Ok((
+                        name,
+                        Box::new(uff) as Box<dyn Potential + Send + Sync>,
+                        molecule.positions(),
+                        molecule.atomic_numbers(),
+                    ))
+                })
+                .collect::<Result<_>>()?
+        }
+        _ => bail!(
+            "unknown potential `{}`: use `uff` or `sgdml:PATH`",
+            args.potential
+        ),
+    };
     let bars = MultiProgress::new();
     jobs.into_par_iter()
         .map(|(name, potential, start, z)| {
@@ -142,7 +168,9 @@ fn generate_one(
         n_frames: record.frames,
         save_every: record.save_every,
         seed: record.seed,
-        thermostat: Thermostat::Langevin { friction_per_fs: 0.01 },
+        thermostat: Thermostat::Langevin {
+            friction_per_fs: 0.01,
+        },
         ..TrajectoryConfig::default()
     };
     let bar = bars.add(ProgressBar::new(100));
@@ -176,14 +204,20 @@ fn generate_one(
     })?;
     mlff_data::save(&data, &md17, OutputFormat::Md17Npz)?;
     let mut order: Vec<usize> = (0..t).collect();
-    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(record.seed ^ 0x726d_6431_37));
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
+        record.seed ^ 0x0072_6d64_3137,
+    ));
     let shuffled = data.select(&order)?.to_dataset()?;
     mlff_data::save(&shuffled, &rmd17, OutputFormat::Rmd17Npz)?;
     let json = serde_json::to_string_pretty(record)?;
     let path = record_path(out, name);
     mlff_data::write_atomically(&path, |f| {
         use std::io::Write;
-        f.write_all(json.as_bytes()).map_err(|source| mlff_data::DataError::Io { file: path.clone(), source })
+        f.write_all(json.as_bytes())
+            .map_err(|source| mlff_data::DataError::Io {
+                file: path.clone(),
+                source,
+            })
     })?;
     tracing::info!(molecule = %name, frames = t, "generated");
     Ok(md17)

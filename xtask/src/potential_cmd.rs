@@ -24,9 +24,10 @@ pub struct PotentialArgs {
 pub fn parse_potential(spec: &str) -> Result<Box<dyn Potential>> {
     Ok(match spec.split_once(':') {
         Some(("uff", molecule)) => Box::new(UffPotential::new(&Molecule::builtin(molecule)?)?),
-        Some(("sgdml", path)) => {
-            Box::new(SgdmlModel::load(Path::new(path)).with_context(|| format!("loading sGDML model {path}"))?)
-        }
+        Some(("sgdml", path)) => Box::new(
+            SgdmlModel::load(Path::new(path))
+                .with_context(|| format!("loading sGDML model {path}"))?,
+        ),
         _ => bail!("unknown potential `{spec}`: use `uff:MOLECULE` or `sgdml:PATH`"),
     })
 }
@@ -34,7 +35,8 @@ pub fn parse_potential(spec: &str) -> Result<Box<dyn Potential>> {
 /// Runs `potential`.
 pub fn run(args: &PotentialArgs) -> Result<()> {
     let potential = parse_potential(&args.potential)?;
-    let data = mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
+    let data =
+        mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     ensure!(
         data.n_atoms() == potential.n_atoms(),
         "{} has {} atoms per frame but the potential is for {} atoms",
