@@ -485,7 +485,11 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
 
     /// Completes the archive (writes the zip directory).
     pub fn finish(mut self) -> std::io::Result<()> {
-        self.writer.zip_writer().finish().map(drop).map_err(std::io::Error::other)
+        self.writer
+            .zip_writer()
+            .finish()
+            .map(drop)
+            .map_err(std::io::Error::other)
     }
 
     fn options() -> FileOptions {
