@@ -192,6 +192,88 @@ fn split_create_and_show() {
 }
 
 #[test]
+fn split_learning_curve_published_and_unknown_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data_path, data) = water(dir.path());
+    let curve = dir.path().join("curve.json");
+    ok(&[
+        "split",
+        "create",
+        "--data",
+        p(&data_path),
+        "--strategy",
+        "learning-curve",
+        "--sizes",
+        "5,10,20",
+        "--pool",
+        "contiguous",
+        "--out",
+        p(&curve),
+    ]);
+    let subsets = read_json(&curve)["indices"]["subsets"].clone();
+    // The contiguous pool takes the latest frames before the test segment (frames 36..40).
+    assert_eq!(indices(&subsets[0]["train"]), (31..36).collect::<Vec<_>>());
+    assert_eq!(indices(&subsets[2]["train"]), (16..36).collect::<Vec<_>>());
+
+    // rMD17's published index files (one index per line).
+    let splits = dir.path().join("splits");
+    std::fs::create_dir(&splits).unwrap();
+    std::fs::write(splits.join("index_train_02.csv"), "3\n1\n4\n15\n").unwrap();
+    std::fs::write(splits.join("index_test_02.csv"), "9\n2\n6\n").unwrap();
+    let published = dir.path().join("published.json");
+    ok(&[
+        "split",
+        "create",
+        "--data",
+        p(&data_path),
+        "--strategy",
+        "rmd17-published",
+        "--rmd17-splits",
+        p(&splits),
+        "--number",
+        "2",
+        "--out",
+        p(&published),
+    ]);
+    assert_eq!(
+        indices(&read_json(&published)["indices"]["test"]),
+        vec![2, 6, 9]
+    );
+    ok(&["split", "show", p(&published)]);
+
+    // Extended XYZ without time information: time strategies refuse, random works.
+    let shuffled = Dataset::new(DatasetParts {
+        time_order: TimeOrder::Unknown,
+        ..data.into_parts()
+    })
+    .unwrap();
+    let xyz = dir.path().join("shuffled.xyz");
+    mlff_data::save(&shuffled, &xyz, OutputFormat::ExtXyz).unwrap();
+    let out = dir.path().join("x.json");
+    let stderr = fails(&[
+        "split",
+        "create",
+        "--data",
+        p(&xyz),
+        "--strategy",
+        "time-holdout",
+        "--out",
+        p(&out),
+    ]);
+    assert!(stderr.contains("time order"), "{stderr}");
+    ok(&[
+        "split",
+        "create",
+        "--data",
+        p(&xyz),
+        "--strategy",
+        "random",
+        "--out",
+        p(&out),
+    ]);
+}
+
+#[test]
 fn score_matches_hand_computed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (data_path, data) = water(dir.path());
