@@ -376,6 +376,84 @@ fn score_matches_hand_computed_errors() {
     );
 }
 
+#[test]
+fn score_multi_run_split_with_predictions_on_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data_path, data) = water(dir.path());
+    let split = dir.path().join("windows.json");
+    ok(&[
+        "split",
+        "create",
+        "--data",
+        p(&data_path),
+        "--strategy",
+        "sliding-windows",
+        "--window",
+        "8",
+        "--positions",
+        "2",
+        "--out",
+        p(&split),
+    ]);
+    // Predictions on all 40 frames (as `cargo xtask potential` writes), energies off by 0.3.
+    let energies = data.energies().unwrap() - 0.3;
+    let pred = dir.path().join("all.npz");
+    mlff_data::format::write_npz_arrays(&pred, |w| {
+        w.floats("energies", &[FRAMES], energies.iter())?;
+        w.floats("forces", &[FRAMES, 3, 3], data.forces().unwrap().iter())?;
+        w.string("energy_unit", "kcal/mol")
+    })
+    .unwrap();
+    let scores = dir.path().join("scores.json");
+    let pred_pair = format!("{},{}", p(&pred), p(&pred));
+    let table = ok(&[
+        "score",
+        "--data",
+        p(&data_path),
+        "--split",
+        p(&split),
+        "--pred",
+        &pred_pair,
+        "--out",
+        p(&scores),
+    ]);
+    assert!(
+        table.contains("window 0") && table.contains("window 1"),
+        "{table}"
+    );
+    let json = read_json(&scores);
+    for run in json["runs"].as_array().unwrap() {
+        let s = &run["scores"];
+        assert_eq!(s["n_frames"], 4, "{s}");
+        assert!(
+            (s["energy"]["mae"].as_f64().unwrap() - 0.3).abs() < 1e-9,
+            "{s}"
+        );
+        assert_eq!(s["forces"]["component_mae"].as_f64().unwrap(), 0.0, "{s}");
+    }
+    ok(&[
+        "score",
+        "--data",
+        p(&data_path),
+        "--split",
+        p(&split),
+        "--pred",
+        p(&pred),
+        "--run",
+        "1",
+    ]);
+    let stderr = fails(&[
+        "score",
+        "--data",
+        p(&data_path),
+        "--split",
+        p(&split),
+        "--pred",
+        p(&pred),
+    ]);
+    assert!(stderr.contains("2 runs"), "{stderr}");
+}
+
 fn read_soap(path: &Path) -> (Vec<u64>, Vec<f64>, String) {
     let mut npz = NpzArchive::open(path).unwrap();
     let soap = npz.by_name("soap").unwrap().unwrap();
