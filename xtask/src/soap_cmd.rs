@@ -397,12 +397,11 @@ struct FrameSimilarity {
     nearest_train_frame: usize,
 }
 
-fn summary_json(values: &[f64]) -> Result<serde_json::Value> {
-    let s = SimilaritySummary::from_values(values)?;
-    Ok(serde_json::json!({
+fn summary_json(s: &SimilaritySummary) -> serde_json::Value {
+    serde_json::json!({
         "count": s.count, "mean": s.mean, "std": s.std, "min": s.min,
         "p05": s.p05, "median": s.median, "p95": s.p95, "max": s.max,
-    }))
+    })
 }
 
 /// Runs `similarity`.
@@ -461,14 +460,15 @@ pub fn run_similarity(args: &SimilarityArgs) -> Result<()> {
     })?;
     let max: Vec<f64> = per_frame.iter().map(|f| f.max).collect();
     let mean: Vec<f64> = per_frame.iter().map(|f| f.mean).collect();
-    let (max_summary, mean_summary) = (summary_json(&max)?, summary_json(&mean)?);
+    let max_summary = SimilaritySummary::from_values(&max)?;
+    let mean_summary = SimilaritySummary::from_values(&mean)?;
     println!(
         "{} test frames vs {} training frames: max similarity mean {:.6} (min {:.6}), mean similarity mean {:.6}",
         per_frame.len(),
         train_range.len(),
-        max_summary["mean"],
-        max_summary["min"],
-        mean_summary["mean"]
+        max_summary.mean,
+        max_summary.min,
+        mean_summary.mean
     );
     let is_csv = args
         .out
@@ -495,7 +495,7 @@ pub fn run_similarity(args: &SimilarityArgs) -> Result<()> {
             "train": { "file": args.train.file, "frames": [train_range.start, train_range.end] },
             "test": { "file": args.test.file, "frames": [test_range.start, test_range.end] },
             "params": args.params.json(&soap, args.average),
-            "summary": { "max": max_summary, "mean": mean_summary },
+            "summary": { "max": summary_json(&max_summary), "mean": summary_json(&mean_summary) },
             "per_frame": per_frame,
         });
         crate::score_cmd::write_json(&args.out, &json)?;
