@@ -47,8 +47,18 @@ pub enum Command {
     #[command(subcommand)]
     Split(split_cmd::SplitCommand),
     /// Score any model's predictions (npz) on a split's test sets; Markdown table + JSON.
+    ///
+    /// Predictions npz: `energies (T)` and `forces (T, N, 3)` (float64 or float32), optional
+    /// 0-d string `unit` (or `energy_unit`) = kcal/mol (default), eV or meV; forces in that unit
+    /// per Å. Frame t is the run's t-th test frame in ascending index order, or frame t of the
+    /// dataset when T equals its frame count (as `potential` writes). One file per run of the
+    /// split, or one file and `--run N`.
     Score(score_cmd::ScoreArgs),
     /// SOAP descriptors (DScribe conventions) of a dataset's frames, written to npz.
+    ///
+    /// Frames are computed `--chunk-frames` at a time (in parallel) and each chunk is appended
+    /// to the npz's `soap` array with npyz's streaming writer, so memory holds one chunk of
+    /// descriptors. The file also holds `frames`, `params_json` and each parameter.
     Soap(soap_cmd::SoapArgs),
     /// SOAP similarity of every test frame to a training set (max and mean), plus a summary.
     Similarity(soap_cmd::SimilarityArgs),
