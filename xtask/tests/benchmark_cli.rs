@@ -343,6 +343,35 @@ fn score_matches_hand_computed_errors() {
     let s = &read_json(&scores)["runs"][0]["scores"];
     assert!(close(&s["forces"]["component_mae"], 4.33641043), "{s}");
 
+    // float32 predictions (as many Python models write) are read too.
+    write_f32_npz(
+        &pred,
+        &[
+            ("energies", vec![10], energies.to_vec()),
+            ("forces", vec![10, 3, 3], forces.iter().copied().collect()),
+        ],
+    );
+    ok(&[
+        "score",
+        "--data",
+        p(&data_path),
+        "--split",
+        p(&split),
+        "--pred",
+        p(&pred),
+        "--out",
+        p(&scores),
+    ]);
+    let s = &read_json(&scores)["runs"][0]["scores"];
+    assert!(
+        (s["energy"]["mae"].as_f64().unwrap() - 0.6).abs() < 2e-5,
+        "{s}"
+    );
+    assert!(
+        (s["forces"]["component_mae"].as_f64().unwrap() - 0.1).abs() < 1e-6,
+        "{s}"
+    );
+
     // Wrong atom count and a missing key are named.
     mlff_data::format::write_npz_arrays(&pred, |w| {
         w.floats("energies", &[10], energies.iter())?;
@@ -452,6 +481,23 @@ fn score_multi_run_split_with_predictions_on_every_frame() {
         p(&pred),
     ]);
     assert!(stderr.contains("2 runs"), "{stderr}");
+}
+
+/// Writes `<f4` arrays to an npz, as `np.savez` does for float32 data.
+fn write_f32_npz(path: &Path, arrays: &[(&str, Vec<u64>, Vec<f64>)]) {
+    use npyz::WriterBuilder;
+    let mut npz = npyz::npz::NpzWriter::create(path).unwrap();
+    for (key, shape, values) in arrays {
+        let mut w = npz
+            .array::<f32>(key, Default::default())
+            .unwrap()
+            .default_dtype()
+            .shape(shape)
+            .begin_nd()
+            .unwrap();
+        w.extend(values.iter().map(|&v| v as f32)).unwrap();
+        w.finish().unwrap();
+    }
 }
 
 fn read_soap(path: &Path) -> (Vec<u64>, Vec<f64>, String) {
