@@ -1,6 +1,6 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, fetch, gen_data, potential_cmd};
+use crate::{data_cmd, fetch, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +42,26 @@ pub enum Command {
     GenData(gen_data::GenDataArgs),
     /// Evaluate UFF or an sGDML model on every frame of a file (predictions npz).
     Potential(potential_cmd::PotentialArgs),
+    /// Train/validation/test splits: `split create --data FILE --strategy … --out split.json`
+    /// writes one; `split show split.json` summarises and verifies it.
+    #[command(subcommand)]
+    Split(split_cmd::SplitCommand),
+    /// Score any model's predictions (npz) on a split's test sets; Markdown table + JSON.
+    ///
+    /// Predictions npz: `energies (T)` and `forces (T, N, 3)` (float64 or float32), optional
+    /// 0-d string `unit` (or `energy_unit`) = kcal/mol (default), eV or meV; forces in that unit
+    /// per Å. Frame t is the run's t-th test frame in ascending index order, or frame t of the
+    /// dataset when T equals its frame count (as `potential` writes). One file per run of the
+    /// split, or one file and `--run N`.
+    Score(score_cmd::ScoreArgs),
+    /// SOAP descriptors (DScribe conventions) of a dataset's frames, written to npz.
+    ///
+    /// Frames are computed `--chunk-frames` at a time (in parallel) and each chunk is appended
+    /// to the npz's `soap` array with npyz's streaming writer, so memory holds one chunk of
+    /// descriptors. The file also holds `frames`, `params_json` and each parameter.
+    Soap(soap_cmd::SoapArgs),
+    /// SOAP similarity of every test frame to a training set (max and mean), plus a summary.
+    Similarity(soap_cmd::SimilarityArgs),
 }
 
 /// Runs the parsed command line.
@@ -67,5 +87,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Potential(args) => potential_cmd::run(&args),
+        Command::Split(cmd) => split_cmd::run(&cmd),
+        Command::Score(args) => score_cmd::run(&args),
+        Command::Soap(args) => soap_cmd::run_soap(&args),
+        Command::Similarity(args) => soap_cmd::run_similarity(&args),
     }
 }
