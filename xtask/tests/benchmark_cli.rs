@@ -326,7 +326,7 @@ fn score_matches_hand_computed_errors() {
     assert!(close(&s["energy"]["mae"], 0.6), "{s}");
     assert!(close(&s["energy"]["per_atom_mae"], 0.2), "{s}");
     assert!(close(&s["forces"]["component_mae"], 0.1), "{s}");
-    // In meV: 0.1 kcal/mol/Å = 4.33641043 meV/Å.
+    // In meV: 0.1 kcal/mol/Å = 4.3364104… meV/Å (exact 2019-SI kcal/mol).
     ok(&[
         "score",
         "--data",
@@ -341,7 +341,7 @@ fn score_matches_hand_computed_errors() {
         p(&scores),
     ]);
     let s = &read_json(&scores)["runs"][0]["scores"];
-    assert!(close(&s["forces"]["component_mae"], 4.33641043), "{s}");
+    assert!(close(&s["forces"]["component_mae"], 4.336_410_424_180_093), "{s}");
 
     // float32 predictions (as many Python models write) are read too.
     write_f32_npz(
