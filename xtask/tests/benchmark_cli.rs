@@ -341,7 +341,10 @@ fn score_matches_hand_computed_errors() {
         p(&scores),
     ]);
     let s = &read_json(&scores)["runs"][0]["scores"];
-    assert!(close(&s["forces"]["component_mae"], 4.336_410_424_180_093), "{s}");
+    assert!(
+        close(&s["forces"]["component_mae"], 4.336_410_424_180_093),
+        "{s}"
+    );
 
     // float32 predictions (as many Python models write) are read too.
     write_f32_npz(
