@@ -398,15 +398,9 @@ const SGDML_MODEL_KEYS: LayoutKeys = LayoutKeys {
     forces: "TG",
 };
 
-/// The frame arrays common to every layout: species and positions required, labels optional.
-type FrameArrays = (
-    Species,
-    Array3<f64>,
-    Option<Array1<f64>>,
-    Option<Array3<f64>>,
-);
-
-fn read_frames(npz: &mut NpzReader, keys: &LayoutKeys) -> Result<FrameArrays> {
+/// Reads the frame arrays common to every layout (species and positions required, labels
+/// optional) into parts whose order, units and provenance the layout's reader fills in.
+fn read_frames(npz: &mut NpzReader, keys: &LayoutKeys) -> Result<DatasetParts> {
     let z = npz.integers(keys.species)?;
     let species = npz.species(keys.species, npz.require(z, keys.species, keys.layout)?)?;
     let r = npz.floats(keys.positions)?;
@@ -419,11 +413,19 @@ fn read_frames(npz: &mut NpzReader, keys: &LayoutKeys) -> Result<FrameArrays> {
         .floats(keys.forces)?
         .map(|f| npz.frames_xyz(keys.forces, f))
         .transpose()?;
-    Ok((species, positions, energies, forces))
+    Ok(DatasetParts {
+        species,
+        positions,
+        energies,
+        forces,
+        time_order: TimeOrder::Unknown,
+        units: Units::KCAL_MOL_ANGSTROM,
+        provenance: Provenance::default(),
+    })
 }
 
 fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
-    let (species, positions, energies, forces) = read_frames(npz, &RMD17_KEYS)?;
+    let frames = read_frames(npz, &RMD17_KEYS)?;
     let time_order = match npz.integers("old_indices")? {
         Some(idx) => TimeOrder::Indexed(npz.time_indices("old_indices", idx)?),
         None => TimeOrder::Unknown,
@@ -443,18 +445,15 @@ fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
         time_step_fs: npz.time_step_fs()?,
     };
     Dataset::new(DatasetParts {
-        species,
-        positions,
-        energies,
-        forces,
         time_order,
         units,
         provenance,
+        ..frames
     })
 }
 
 fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
-    let (species, positions, energies, forces) = read_frames(npz, &MD17_KEYS)?;
+    let frames = read_frames(npz, &MD17_KEYS)?;
     let time_order = match (npz.integers("time_index")?, npz.string("time_order")?) {
         (Some(idx), _) => TimeOrder::Indexed(npz.time_indices("time_index", idx)?),
         (None, Some(order)) if order == "unknown" => TimeOrder::Unknown,
@@ -471,30 +470,21 @@ fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
         time_step_fs: npz.time_step_fs()?,
     };
     Dataset::new(DatasetParts {
-        species,
-        positions,
-        energies,
-        forces,
         time_order,
         units,
         provenance,
+        ..frames
     })
 }
 
 fn read_sgdml_model(npz: &mut NpzReader) -> Result<Dataset> {
     // `layout()` only classifies a model file as a dataset when it holds `R` and `TG`.
-    let (species, positions, energies, forces) = read_frames(npz, &SGDML_MODEL_KEYS)?;
+    let frames = read_frames(npz, &SGDML_MODEL_KEYS)?;
     let theory = npz.string("theory_level")?.filter(|t| t != "unknown");
     let molecule = npz
         .string("dataset")?
         .or_else(|| molecule_from_file_name(&npz.file));
     Dataset::new(DatasetParts {
-        species,
-        positions,
-        energies,
-        forces,
-        time_order: TimeOrder::Unknown,
-        units: Units::KCAL_MOL_ANGSTROM,
         provenance: Provenance {
             file: Some(npz.file.clone()),
             format: Some(Format::SgdmlModelNpz),
@@ -502,6 +492,7 @@ fn read_sgdml_model(npz: &mut NpzReader) -> Result<Dataset> {
             theory,
             time_step_fs: None,
         },
+        ..frames
     })
 }
 
