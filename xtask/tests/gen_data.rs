@@ -20,6 +20,23 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// Runs `potential` and returns the predicted energies and forces.
+fn predict(spec: &str, data: &Path, out: &Path) -> (Vec<f64>, Vec<f64>) {
+    ok(xtask(&[
+        "potential",
+        "--potential",
+        spec,
+        "--data",
+        p(data),
+        "--out",
+        p(out),
+    ]));
+    let mut npz = npyz::npz::NpzArchive::open(out).unwrap();
+    let mut read =
+        |name: &str| -> Vec<f64> { npz.by_name(name).unwrap().unwrap().into_vec().unwrap() };
+    (read("energies"), read("forces"))
+}
+
 fn generate(dir: &Path, seed: &str) -> String {
     ok(xtask(&[
         "gen-data",
@@ -110,23 +127,7 @@ fn potential_reproduces_the_generating_energies_and_refuses_mismatches() {
     generate(dir.path(), "0");
     let data = dir.path().join("md17_ethanol.npz");
     let pred = dir.path().join("pred.npz");
-    ok(xtask(&[
-        "potential",
-        "--potential",
-        "uff:ethanol",
-        "--data",
-        p(&data),
-        "--out",
-        p(&pred),
-    ]));
-    let mut npz = npyz::npz::NpzArchive::open(&pred).unwrap();
-    let energies: Vec<f64> = npz
-        .by_name("energies")
-        .unwrap()
-        .unwrap()
-        .into_vec()
-        .unwrap();
-    let forces: Vec<f64> = npz.by_name("forces").unwrap().unwrap().into_vec().unwrap();
+    let (energies, forces) = predict("uff:ethanol", &data, &pred);
     let reference = mlff_data::load(&data).unwrap();
     for (a, b) in energies.iter().zip(reference.energies().unwrap()) {
         assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -207,22 +208,7 @@ fn sgdml_model_generates_a_near_dft_trajectory() {
     // The same model evaluated by `potential` reproduces the trajectory's labels.
     let pred = dir.path().join("pred.npz");
     let data_path = dir.path().join("md17_ethanol.npz");
-    ok(xtask(&[
-        "potential",
-        "--potential",
-        &spec,
-        "--data",
-        p(&data_path),
-        "--out",
-        p(&pred),
-    ]));
-    let mut npz = npyz::npz::NpzArchive::open(&pred).unwrap();
-    let energies: Vec<f64> = npz
-        .by_name("energies")
-        .unwrap()
-        .unwrap()
-        .into_vec()
-        .unwrap();
+    let (energies, _) = predict(&spec, &data_path, &pred);
     for (a, b) in energies.iter().zip(e) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }

@@ -295,6 +295,29 @@ impl NpzReader {
             .collect()
     }
 
+    /// Provenance of an MD17-family trajectory file: `name` (else the file name), `theory`
+    /// (absent → `default_theory`, empty → unknown) and the time step.
+    fn trajectory_provenance(
+        &mut self,
+        format: Format,
+        default_theory: Option<&str>,
+    ) -> Result<Provenance> {
+        let theory = match self.string("theory")? {
+            None => default_theory.map(str::to_owned),
+            Some(t) if t.is_empty() => None,
+            Some(t) => Some(t),
+        };
+        Ok(Provenance {
+            file: Some(self.file.clone()),
+            format: Some(format),
+            molecule: self
+                .string("name")?
+                .or_else(|| molecule_from_file_name(&self.file)),
+            theory,
+            time_step_fs: self.time_step_fs()?,
+        })
+    }
+
     fn units(&mut self) -> Result<Units> {
         let mut units = Units::KCAL_MOL_ANGSTROM;
         if let Some(e) = self.string("energy_unit")? {
@@ -431,19 +454,8 @@ fn read_rmd17(npz: &mut NpzReader) -> Result<Dataset> {
         None => TimeOrder::Unknown,
     };
     let units = npz.units()?;
-    let provenance = Provenance {
-        file: Some(npz.file.clone()),
-        format: Some(Format::Rmd17Npz),
-        molecule: npz
-            .string("name")?
-            .or_else(|| molecule_from_file_name(&npz.file)),
-        theory: match npz.string("theory")? {
-            None => Some(RMD17_THEORY.to_owned()),
-            Some(t) if t.is_empty() => None,
-            Some(t) => Some(t),
-        },
-        time_step_fs: npz.time_step_fs()?,
-    };
+    // rMD17 files carry no `theory`: absent means the published PBE/def2-SVP.
+    let provenance = npz.trajectory_provenance(Format::Rmd17Npz, Some(RMD17_THEORY))?;
     Dataset::new(DatasetParts {
         time_order,
         units,
@@ -460,15 +472,7 @@ fn read_md17(npz: &mut NpzReader) -> Result<Dataset> {
         (None, _) => TimeOrder::Sequential,
     };
     let units = npz.units()?;
-    let provenance = Provenance {
-        file: Some(npz.file.clone()),
-        format: Some(Format::Md17Npz),
-        molecule: npz
-            .string("name")?
-            .or_else(|| molecule_from_file_name(&npz.file)),
-        theory: npz.string("theory")?.filter(|t| !t.is_empty()),
-        time_step_fs: npz.time_step_fs()?,
-    };
+    let provenance = npz.trajectory_provenance(Format::Md17Npz, None)?;
     Dataset::new(DatasetParts {
         time_order,
         units,
