@@ -11,6 +11,7 @@ mod reduction;
 pub mod scalar;
 pub mod spherical_harmonics;
 pub mod tensor_product;
+mod torch_normal;
 pub mod wigner;
 
 pub use activation::{Activation, NormalizedActivation};

@@ -186,7 +186,7 @@ fn run_layer(f: &Fixture, spec: &LayerSpec, x_in: &[f64]) -> (Vec<f64>, f64) {
         &reference.data,
         reference.shape[1],
     );
-    let act = NormalizedActivation::with_scale(Activation::Silu, scale).unwrap();
+    let act = NormalizedActivation::e3nn(Activation::Silu);
     let gate = Gate::new(
         "8x0e".parse().unwrap(),
         &[act],
@@ -202,10 +202,12 @@ fn run_layer(f: &Fixture, spec: &LayerSpec, x_in: &[f64]) -> (Vec<f64>, f64) {
 fn assert_layer_matches(f: &Fixture, spec: &LayerSpec, x_in: &[f64]) {
     let (out, scale) = run_layer(f, spec, x_in);
     let reference = &f.expected[&format!("layer{}_convnet/node_features", spec.index)].data;
-    let exact = NormalizedActivation::new(Activation::Silu).scale;
+    // The constant fitted from the reference output equals the one we reproduce from torch's
+    // sampler (the exact integral is ~1e-3 away).
+    let e3nn = NormalizedActivation::e3nn(Activation::Silu).scale;
     assert!(
-        (scale - exact).abs() < 5e-3,
-        "e3nn's SiLU constant {scale} vs exact {exact}"
+        (scale - e3nn).abs() < 1e-11,
+        "SiLU constant fitted from e3nn's output {scale} vs reproduced {e3nn}"
     );
     let err = max_abs_diff(&out, reference);
     let magnitude = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
