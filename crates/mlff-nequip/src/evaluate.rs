@@ -1,0 +1,402 @@
+//! The forward pass (energies) and its reverse pass (gradients with respect to positions and
+//! parameters), generic over the scalar.
+//!
+//! Running both passes over `Dual<T>` with a position tangent `v` gives, in the tangent of the
+//! parameter gradient, `∂/∂θ (∇_r E · v)`: the force-loss term of the training gradient
+//! (design B of the design notes, §5). Nothing here allocates per element; buffers are per
+//! pass and per layer.
+
+use crate::architecture::{Architecture, ConvLayer};
+use crate::error::Result;
+use crate::graph::AtomicGraph;
+use crate::radial_mlp::MlpTape;
+use mlff_e3::{Scalar, Weights, edge_vectors, edge_vectors_vjp, gather};
+
+/// Energies of a forward pass.
+#[derive(Clone, Debug)]
+pub struct Energies<T> {
+    /// Total energy of each frame.
+    pub frames: Vec<T>,
+    /// Energy of each atom (after per-type scale and shift).
+    pub atoms: Vec<T>,
+}
+
+/// Gradients of `Σ_f g_f E_f` for cotangents `g_f`.
+#[derive(Clone, Debug)]
+pub struct Gradients<T> {
+    /// With respect to positions (`atoms × 3`); forces are its negative for `g = 1`.
+    pub positions: Vec<T>,
+    /// With respect to every parameter (flat layout), when requested.
+    pub params: Option<Vec<T>>,
+}
+
+struct LayerTape<T> {
+    x_in: Vec<T>,
+    h_src: Vec<T>,
+    mlp: MlpTape<T>,
+    w: Vec<T>,
+    agg: Vec<T>,
+    pre_gate: Vec<T>,
+}
+
+/// Intermediate values of a forward pass, consumed by [`backward`].
+pub struct Tape<T> {
+    vecs: Vec<T>,
+    lengths: Vec<T>,
+    sh: Vec<T>,
+    attrs: Vec<T>,
+    layers: Vec<LayerTape<T>>,
+    features: Vec<T>,
+}
+
+fn segment<'a, T>(arch: &Architecture, params: &'a [T], id: usize) -> &'a [T] {
+    arch.layout.slice(params, id)
+}
+
+fn radial_weights<'a, T>(arch: &Architecture, params: &'a [T], layer: &ConvLayer) -> Vec<&'a [T]> {
+    layer.ids.radial.iter().map(|&id| segment(arch, params, id)).collect()
+}
+
+/// Energies of the frames of `graph` at `positions` (`atoms × 3`, same atoms as the graph).
+pub fn forward<T: Scalar>(
+    arch: &Architecture,
+    params: &[T],
+    graph: &AtomicGraph,
+    positions: &[T],
+) -> Result<(Energies<T>, Tape<T>)> {
+    let (n, e) = (graph.num_atoms(), graph.num_edges());
+    let mut vecs = vec![T::zero(); e * 3];
+    edge_vectors(positions, graph.centers(), graph.neighbors(), &mut vecs)?;
+    let lengths: Vec<T> = vecs
+        .chunks_exact(3)
+        .map(|v| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt())
+        .collect();
+    let mut sh = vec![T::zero(); e * arch.sh.dim()];
+    arch.sh.forward(&vecs, &mut sh)?;
+    let nb = arch.bessel.num_basis();
+    let mut emb = vec![T::zero(); e * nb];
+    arch.bessel
+        .forward(&lengths, segment(arch, params, arch.bessel_id), &mut emb)?;
+    let factor = T::from_f64(arch.edge_factor);
+    emb.iter_mut().for_each(|v| *v *= factor);
+
+    let width = arch.embed_width;
+    let table = segment(arch, params, arch.embed_id);
+    let attrs: Vec<T> = graph
+        .types()
+        .iter()
+        .flat_map(|&t| table[t * width..(t + 1) * width].iter().copied())
+        .collect();
+
+    let mut x = attrs.clone();
+    let mut layers = Vec::with_capacity(arch.layers.len());
+    for layer in &arch.layers {
+        let (out, tape) = layer_forward(arch, layer, params, graph, &sh, &emb, &attrs, x)?;
+        layers.push(tape);
+        x = out;
+    }
+
+    let w = segment(arch, params, arch.readout_id);
+    let alpha = T::from_f64(1.0 / (arch.readout_width as f64).sqrt());
+    let (scales, shifts) = (
+        segment(arch, params, arch.scales_id),
+        segment(arch, params, arch.shifts_id),
+    );
+    let atoms: Vec<T> = x
+        .chunks_exact(arch.readout_width)
+        .zip(graph.types())
+        .map(|(f, &t)| {
+            let raw = alpha * f.iter().zip(w).map(|(&a, &b)| a * b).sum::<T>();
+            scales[t] * raw + shifts[t]
+        })
+        .collect();
+    let frames = graph
+        .frame_offsets()
+        .windows(2)
+        .map(|r| atoms[r[0]..r[1]].iter().copied().sum())
+        .collect();
+    debug_assert_eq!(atoms.len(), n);
+    let tape = Tape {
+        vecs,
+        lengths,
+        sh,
+        attrs,
+        layers,
+        features: x,
+    };
+    Ok((Energies { frames, atoms }, tape))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer_forward<T: Scalar>(
+    arch: &Architecture,
+    layer: &ConvLayer,
+    params: &[T],
+    graph: &AtomicGraph,
+    sh: &[T],
+    emb: &[T],
+    attrs: &[T],
+    x_in: Vec<T>,
+) -> Result<(Vec<T>, LayerTape<T>)> {
+    let (n, e) = (graph.num_atoms(), graph.num_edges());
+    let din = layer.irreps_in.dim();
+    let mut h = vec![T::zero(); n * din];
+    layer
+        .linear_1
+        .forward(&x_in, segment(arch, params, layer.ids.linear_1), &mut h)?;
+    let norm = T::from_f64(arch.message_norm);
+    h.iter_mut().for_each(|v| *v *= norm);
+    let mut h_src = vec![T::zero(); e * din];
+    gather(&h, din, graph.neighbors(), &mut h_src)?;
+    let radial_w = radial_weights(arch, params, layer);
+    let (w, mlp) = layer.radial.forward(emb, &radial_w, e);
+    let dmid = layer.tp.irreps_out().dim();
+    let mut messages = vec![T::zero(); e * dmid];
+    layer
+        .tp
+        .forward(&h_src, sh, Weights::PerSample(&w), &mut messages)?;
+    let mut agg = vec![T::zero(); n * dmid];
+    graph.by_center().scatter_sum(&messages, dmid, &mut agg)?;
+    drop(messages);
+    let dconv = layer.linear_2.irreps_out().dim();
+    let mut pre_gate = vec![T::zero(); n * dconv];
+    layer
+        .linear_2
+        .forward(&agg, segment(arch, params, layer.ids.linear_2), &mut pre_gate)?;
+    if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
+        let mut s = vec![T::zero(); n * dconv];
+        sc.forward(&x_in, attrs, Weights::Shared(segment(arch, params, id)), &mut s)?;
+        pre_gate.iter_mut().zip(&s).for_each(|(a, &b)| *a += b);
+    }
+    let mut out = vec![T::zero(); n * layer.gate.irreps_out().dim()];
+    layer.gate.forward(&pre_gate, &mut out)?;
+    if layer.resnet {
+        out.iter_mut().zip(&x_in).for_each(|(o, &x)| *o += x);
+    }
+    let tape = LayerTape {
+        x_in,
+        h_src,
+        mlp,
+        w,
+        agg,
+        pre_gate,
+    };
+    Ok((out, tape))
+}
+
+/// Gradients of `Σ_f grad_energies[f] · E_f` from a forward pass's tape.
+pub fn backward<T: Scalar>(
+    arch: &Architecture,
+    params: &[T],
+    graph: &AtomicGraph,
+    tape: &Tape<T>,
+    grad_energies: &[T],
+    with_params: bool,
+) -> Result<Gradients<T>> {
+    let (n, e) = (graph.num_atoms(), graph.num_edges());
+    let layout = &arch.layout;
+    let mut gp = with_params.then(|| vec![T::zero(); layout.len()]);
+
+    // Readout and per-type scale/shift.
+    let width = arch.readout_width;
+    let w = segment(arch, params, arch.readout_id);
+    let alpha = T::from_f64(1.0 / (width as f64).sqrt());
+    let scales = segment(arch, params, arch.scales_id);
+    let g_raw: Vec<T> = graph
+        .types()
+        .iter()
+        .zip(graph.frame_of_atom())
+        .map(|(&t, &f)| grad_energies[f] * scales[t])
+        .collect();
+    let mut g_x: Vec<T> = g_raw
+        .iter()
+        .flat_map(|&g| w.iter().map(move |&wc| g * alpha * wc))
+        .collect();
+    if let Some(gp) = gp.as_mut() {
+        let gw = &mut gp[layout.segment(arch.readout_id).range()];
+        for (f, &g) in tape.features.chunks_exact(width).zip(&g_raw) {
+            for (gwc, &fc) in gw.iter_mut().zip(f) {
+                *gwc += alpha * g * fc;
+            }
+        }
+    }
+
+    let mut g_sh = vec![T::zero(); e * arch.sh.dim()];
+    let mut g_emb = vec![T::zero(); e * arch.bessel.num_basis()];
+    let mut g_attrs = vec![T::zero(); n * arch.embed_width];
+    for (layer, lt) in arch.layers.iter().zip(&tape.layers).rev() {
+        g_x = layer_backward(
+            arch, layer, lt, params, graph, tape, g_x, &mut g_sh, &mut g_emb, &mut g_attrs,
+            gp.as_deref_mut(),
+        )?;
+    }
+
+    // Type embedding: node attributes and first-layer features are the same table rows.
+    if let Some(gp) = gp.as_mut() {
+        let ew = arch.embed_width;
+        let table = &mut gp[layout.segment(arch.embed_id).range()];
+        for (a, &t) in graph.types().iter().enumerate() {
+            for c in 0..ew {
+                table[t * ew + c] += g_x[a * ew + c] + g_attrs[a * ew + c];
+            }
+        }
+    }
+
+    // Edge embedding → lengths (and Bessel frequencies); harmonics → vectors.
+    let factor = T::from_f64(arch.edge_factor);
+    g_emb.iter_mut().for_each(|v| *v *= factor);
+    let mut g_len = vec![T::zero(); e];
+    let mut g_freq = vec![T::zero(); arch.bessel.num_basis()];
+    arch.bessel.backward(
+        &tape.lengths,
+        segment(arch, params, arch.bessel_id),
+        &g_emb,
+        &mut g_len,
+        &mut g_freq,
+    )?;
+    if let Some(gp) = gp.as_mut() {
+        gp[layout.segment(arch.bessel_id).range()].copy_from_slice(&g_freq);
+    }
+    let mut g_vec = vec![T::zero(); e * 3];
+    arch.sh.vjp(&tape.vecs, &g_sh, &mut g_vec)?;
+    for ((gv, v), (&gl, &r)) in g_vec
+        .chunks_exact_mut(3)
+        .zip(tape.vecs.chunks_exact(3))
+        .zip(g_len.iter().zip(&tape.lengths))
+    {
+        let s = gl / r;
+        for k in 0..3 {
+            gv[k] += s * v[k];
+        }
+    }
+    let mut g_pos = vec![T::zero(); n * 3];
+    edge_vectors_vjp(&g_vec, graph.by_neighbor(), graph.by_center(), &mut g_pos)?;
+    if let Some(gp) = gp.as_mut() {
+        for (g, trainable) in gp.iter_mut().zip(layout.trainable_mask()) {
+            if !trainable {
+                *g = T::zero();
+            }
+        }
+    }
+    Ok(Gradients {
+        positions: g_pos,
+        params: gp,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer_backward<T: Scalar>(
+    arch: &Architecture,
+    layer: &ConvLayer,
+    lt: &LayerTape<T>,
+    params: &[T],
+    graph: &AtomicGraph,
+    tape: &Tape<T>,
+    g_out: Vec<T>,
+    g_sh: &mut [T],
+    g_emb: &mut [T],
+    g_attrs: &mut [T],
+    mut gp: Option<&mut [T]>,
+) -> Result<Vec<T>> {
+    let (n, e) = (graph.num_atoms(), graph.num_edges());
+    let layout = &arch.layout;
+    let din = layer.irreps_in.dim();
+    let dconv = layer.linear_2.irreps_out().dim();
+    let dmid = layer.tp.irreps_out().dim();
+    let mut g_x_in = if layer.resnet {
+        g_out.clone()
+    } else {
+        vec![T::zero(); n * din]
+    };
+    let mut g_pre = vec![T::zero(); n * dconv];
+    layer.gate.backward(&lt.pre_gate, &g_out, &mut g_pre)?;
+
+    let mut scratch_x = vec![T::zero(); n * din];
+    if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
+        let mut g_a = vec![T::zero(); g_attrs.len()];
+        let mut g_w = vec![T::zero(); sc.weight_numel()];
+        sc.backward(
+            &lt.x_in,
+            &tape.attrs,
+            Weights::Shared(segment(arch, params, id)),
+            &g_pre,
+            &mut scratch_x,
+            &mut g_a,
+            &mut g_w,
+        )?;
+        add(&mut g_x_in, &scratch_x);
+        add(g_attrs, &g_a);
+        if let Some(gp) = gp.as_deref_mut() {
+            gp[layout.segment(id).range()].copy_from_slice(&g_w);
+        }
+    }
+
+    let mut g_agg = vec![T::zero(); n * dmid];
+    let mut g_w2 = vec![T::zero(); layer.linear_2.weight_numel()];
+    layer.linear_2.backward(
+        &lt.agg,
+        segment(arch, params, layer.ids.linear_2),
+        &g_pre,
+        &mut g_agg,
+        &mut g_w2,
+    )?;
+    let mut g_msg = vec![T::zero(); e * dmid];
+    gather(&g_agg, dmid.max(1), graph.centers(), &mut g_msg)?;
+    drop(g_agg);
+    let mut g_h_src = vec![T::zero(); e * din];
+    let mut g_sh_layer = vec![T::zero(); g_sh.len()];
+    let mut g_w = vec![T::zero(); lt.w.len()];
+    layer.tp.backward(
+        &lt.h_src,
+        &tape.sh,
+        Weights::PerSample(&lt.w),
+        &g_msg,
+        &mut g_h_src,
+        &mut g_sh_layer,
+        &mut g_w,
+    )?;
+    drop(g_msg);
+    add(g_sh, &g_sh_layer);
+    let radial_w = radial_weights(arch, params, layer);
+    let g_emb_layer = match gp.as_deref_mut() {
+        Some(gp) => {
+            let mut grads: Vec<Vec<T>> = layer
+                .ids
+                .radial
+                .iter()
+                .map(|&id| vec![T::zero(); layout.segment(id).len()])
+                .collect();
+            let mut views: Vec<&mut [T]> = grads.iter_mut().map(|g| g.as_mut_slice()).collect();
+            let g = layer.radial.backward(&lt.mlp, &radial_w, &g_w, Some(&mut views));
+            for (&id, grad) in layer.ids.radial.iter().zip(&grads) {
+                gp[layout.segment(id).range()].copy_from_slice(grad);
+            }
+            g
+        }
+        None => layer.radial.backward(&lt.mlp, &radial_w, &g_w, None),
+    };
+    add(g_emb, &g_emb_layer);
+
+    let mut g_h = vec![T::zero(); n * din];
+    graph.by_neighbor().scatter_sum(&g_h_src, din, &mut g_h)?;
+    let norm = T::from_f64(arch.message_norm);
+    g_h.iter_mut().for_each(|v| *v *= norm);
+    let mut g_w1 = vec![T::zero(); layer.linear_1.weight_numel()];
+    layer.linear_1.backward(
+        &lt.x_in,
+        segment(arch, params, layer.ids.linear_1),
+        &g_h,
+        &mut scratch_x,
+        &mut g_w1,
+    )?;
+    add(&mut g_x_in, &scratch_x);
+    if let Some(gp) = gp {
+        gp[layout.segment(layer.ids.linear_1).range()].copy_from_slice(&g_w1);
+        gp[layout.segment(layer.ids.linear_2).range()].copy_from_slice(&g_w2);
+    }
+    Ok(g_x_in)
+}
+
+fn add<T: Scalar>(acc: &mut [T], x: &[T]) {
+    acc.iter_mut().zip(x).for_each(|(a, &b)| *a += b);
+}

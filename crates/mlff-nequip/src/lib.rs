@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+pub mod architecture;
+pub mod checkpoint;
+pub mod config;
+mod dense;
+pub mod error;
+pub mod evaluate;
+pub mod graph;
+pub mod import;
+pub mod model;
+pub mod neighbors;
+pub mod params;
+pub mod radial_mlp;
+pub mod types;
+
+pub use architecture::{Architecture, ConvLayer};
+pub use checkpoint::Checkpoint;
+pub use config::{NequipConfig, NumFeatures, PerType, Precision};
+pub use error::{NequipError, Result};
+pub use evaluate::{Energies, Gradients, Tape, backward, forward};
+pub use import::{load_nequip_dir, load_state_dict};
+pub use graph::{AtomicGraph, MIN_DISTANCE};
+pub use model::{Nequip, Prediction};
+pub use neighbors::{NeighborList, neighbor_list};
+pub use params::{ParamLayout, ParamSegment};
+pub use types::TypeMap;

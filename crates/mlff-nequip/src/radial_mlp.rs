@@ -1,0 +1,102 @@
+//! NequIP's radial MLP: edge embedding → per-edge tensor-product weights.
+//!
+//! `ScalarMLPFunction` of nequip 0.19: bias-free linear layers `x · (α W)` with
+//! `α = gain/√fan_in` (gain 1 on the first layer, √2 after a SiLU), plain (unnormalised)
+//! SiLU between layers, weights stored `fan_in × fan_out`.
+
+use crate::dense::{matmul, matmul_grad_input, matmul_grad_weight};
+use mlff_e3::{Activation, Scalar};
+
+/// Layer widths and scale factors of one MLP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RadialMlp {
+    dims: Vec<usize>,
+    alphas: Vec<f64>,
+}
+
+/// What the backward pass needs from the forward pass.
+#[derive(Clone, Debug, Default)]
+pub struct MlpTape<T> {
+    /// Input of every layer (`rows × dims[i]`); index 0 is the MLP input.
+    inputs: Vec<Vec<T>>,
+    /// Pre-activations of the hidden layers.
+    pre: Vec<Vec<T>>,
+}
+
+impl RadialMlp {
+    /// `input → [width] × depth → output`.
+    pub fn new(input: usize, depth: usize, width: usize, output: usize) -> Self {
+        let mut dims = vec![input];
+        dims.extend(std::iter::repeat_n(width, depth));
+        dims.push(output);
+        let alphas = (0..dims.len() - 1)
+            .map(|i| {
+                let gain = if i == 0 { 1.0 } else { 2f64.sqrt() };
+                gain / (dims[i] as f64).sqrt()
+            })
+            .collect();
+        Self { dims, alphas }
+    }
+    /// Widths `[input, hidden…, output]`.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+    /// Number of weights of each layer.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        self.dims.windows(2).map(|w| w[0] * w[1]).collect()
+    }
+    /// FLOPs per row of the forward pass.
+    pub fn forward_flops_per_row(&self) -> usize {
+        self.layer_sizes().iter().map(|s| 2 * s).sum()
+    }
+
+    /// `rows × output` values from `rows × input`; `weights[i]` is layer i's `fan_in × fan_out`.
+    pub fn forward<T: Scalar>(&self, x: &[T], weights: &[&[T]], rows: usize) -> (Vec<T>, MlpTape<T>) {
+        let mut tape = MlpTape {
+            inputs: vec![x.to_vec()],
+            pre: Vec::new(),
+        };
+        let last = self.dims.len() - 2;
+        for (i, w) in weights.iter().enumerate() {
+            let (k, m) = (self.dims[i], self.dims[i + 1]);
+            let mut out = vec![T::zero(); rows * m];
+            matmul(&tape.inputs[i], w, T::from_f64(self.alphas[i]), k, m, &mut out);
+            if i == last {
+                return (out, tape);
+            }
+            let act: Vec<T> = out.iter().map(|&v| Activation::Silu.eval(v)).collect();
+            tape.pre.push(out);
+            tape.inputs.push(act);
+        }
+        unreachable!("an MLP has at least one layer")
+    }
+
+    /// Gradient with respect to the input (returned) and, when `grad_weights` is given, to each
+    /// layer's weights (overwritten).
+    pub fn backward<T: Scalar>(
+        &self,
+        tape: &MlpTape<T>,
+        weights: &[&[T]],
+        grad_out: &[T],
+        mut grad_weights: Option<&mut [&mut [T]]>,
+    ) -> Vec<T> {
+        let rows = tape.inputs[0].len() / self.dims[0].max(1);
+        let mut g = grad_out.to_vec();
+        for i in (0..weights.len()).rev() {
+            let (k, m) = (self.dims[i], self.dims[i + 1]);
+            let alpha = T::from_f64(self.alphas[i]);
+            if let Some(gw) = grad_weights.as_deref_mut() {
+                matmul_grad_weight(&tape.inputs[i], &g, alpha, k, m, gw[i]);
+            }
+            let mut gin = vec![T::zero(); rows * k];
+            matmul_grad_input(&g, weights[i], alpha, k, m, &mut gin);
+            if i > 0 {
+                for (gv, &p) in gin.iter_mut().zip(&tape.pre[i - 1]) {
+                    *gv *= Activation::Silu.derivative(p);
+                }
+            }
+            g = gin;
+        }
+        g
+    }
+}
