@@ -106,6 +106,14 @@ pub enum MdError {
         /// What is wrong.
         message: String,
     },
+    /// A potential implemented elsewhere (a machine-learned model) failed to evaluate.
+    #[error("{potential} potential: {message}")]
+    Potential {
+        /// Which potential.
+        potential: String,
+        /// Its own error message.
+        message: String,
+    },
     /// An sGDML model file is malformed.
     #[error("sGDML model {source_name}: {message}")]
     SgdmlFormat {

@@ -1,1 +1,113 @@
-fn main() {}
+//! Energy+forces and one training step for a batch of 5 aspirin frames (21 atoms), float32,
+//! at the two sizes of the issue: l_max 2 / 3 layers / 32 features (r_max 5) and the paper's
+//! rMD17 configuration (l_max 3 / 5 layers / 64 features / radial MLP 3×64, r_max 4).
+#![allow(missing_docs)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mlff_md::Molecule;
+use mlff_nequip::{
+    AtomicGraph, LossWeights, Nequip, NequipConfig, NumFeatures, Targets, loss_and_gradient,
+};
+use rand::{Rng, SeedableRng};
+
+struct Size {
+    name: &'static str,
+    l_max: u32,
+    layers: usize,
+    features: usize,
+    mlp_depth: usize,
+    r_max: f64,
+}
+
+const SIZES: [Size; 2] = [
+    Size {
+        name: "l2_3layers_32ch_r5",
+        l_max: 2,
+        layers: 3,
+        features: 32,
+        mlp_depth: 2,
+        r_max: 5.0,
+    },
+    Size {
+        name: "paper_l3_5layers_64ch_r4",
+        l_max: 3,
+        layers: 5,
+        features: 64,
+        mlp_depth: 3,
+        r_max: 4.0,
+    },
+];
+
+fn setup(size: &Size) -> (Nequip, AtomicGraph) {
+    let mol = Molecule::builtin("aspirin").unwrap();
+    let numbers = mol.atomic_numbers();
+    let mut c = NequipConfig::new(vec!["H".into(), "C".into(), "O".into()], size.r_max);
+    c.l_max = size.l_max;
+    c.num_layers = size.layers;
+    c.num_features = NumFeatures::Uniform(size.features);
+    c.radial_mlp_depth = size.mlp_depth;
+    c.radial_mlp_width = 64;
+    c.avg_num_neighbors = Some(15.0);
+    c.model_dtype = "float32".into();
+    let model = Nequip::new(c).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let frames: Vec<Vec<[f64; 3]>> = (0..5)
+        .map(|_| {
+            mol.positions()
+                .iter()
+                .map(|p| p.map(|x| x + rng.random_range(-0.05..0.05)))
+                .collect()
+        })
+        .collect();
+    let graph = model
+        .graph(frames.iter().map(|p| (numbers.as_slice(), p.as_slice())))
+        .unwrap();
+    (model, graph)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nequip_aspirin_batch5_f32");
+    group.sample_size(10);
+    for size in &SIZES {
+        let (model, graph) = setup(size);
+        let flops = model
+            .architecture()
+            .forward_flops(graph.num_atoms(), graph.num_edges());
+        eprintln!(
+            "{}: {} edges, forward {:.1} MFLOP per frame ({} parameters)",
+            size.name,
+            graph.num_edges(),
+            flops as f64 / 5.0 / 1e6,
+            model.params().len()
+        );
+        group.bench_function(format!("energy_forces/{}", size.name), |b| {
+            b.iter(|| model.predict_as::<f32>(&graph).unwrap())
+        });
+        let pred = model.predict_as::<f64>(&graph).unwrap();
+        let targets = Targets {
+            energies: &pred.energies,
+            forces: &pred.forces,
+        };
+        let noisy: Vec<f64> = targets.forces.iter().map(|f| f + 0.1).collect();
+        let targets = Targets {
+            forces: &noisy,
+            ..targets
+        };
+        group.bench_function(format!("loss_and_gradient/{}", size.name), |b| {
+            b.iter(|| {
+                loss_and_gradient::<f32>(
+                    model.architecture(),
+                    model.params(),
+                    &graph,
+                    targets,
+                    LossWeights::default(),
+                )
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

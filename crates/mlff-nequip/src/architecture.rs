@@ -94,21 +94,38 @@ fn hidden_irreps(features: &[usize], parity: bool) -> Irreps {
         } else {
             vec![Parity::of_spherical_harmonic(l)]
         };
-        blocks.extend(parities.into_iter().map(|p| MulIrrep::new(mul, Irrep::new(l, p))));
+        blocks.extend(
+            parities
+                .into_iter()
+                .map(|p| MulIrrep::new(mul, Irrep::new(l, p))),
+        );
     }
     Irreps::new(blocks)
 }
 
 fn build_gate(hidden: &Irreps, irreps_in: &Irreps, sh: &Irreps) -> Result<Gate> {
     let keep = |b: &&MulIrrep| path_exists(irreps_in, sh, b.ir);
-    let scalars: Vec<MulIrrep> = hidden.iter().filter(keep).filter(|b| b.ir.l == 0).copied().collect();
-    let gated: Vec<MulIrrep> = hidden.iter().filter(keep).filter(|b| b.ir.l > 0).copied().collect();
+    let scalars: Vec<MulIrrep> = hidden
+        .iter()
+        .filter(keep)
+        .filter(|b| b.ir.l == 0)
+        .copied()
+        .collect();
+    let gated: Vec<MulIrrep> = hidden
+        .iter()
+        .filter(keep)
+        .filter(|b| b.ir.l > 0)
+        .copied()
+        .collect();
     let gate_ir = if path_exists(irreps_in, sh, Irrep::new(0, Parity::Even)) {
         Irrep::new(0, Parity::Even)
     } else {
         Irrep::new(0, Parity::Odd)
     };
-    let gates: Vec<MulIrrep> = gated.iter().map(|b| MulIrrep::new(b.mul, gate_ir)).collect();
+    let gates: Vec<MulIrrep> = gated
+        .iter()
+        .map(|b| MulIrrep::new(b.mul, gate_ir))
+        .collect();
     let scalar_acts: Vec<_> = scalars.iter().map(|b| activation_for(b.ir.p)).collect();
     let gate_acts: Vec<_> = gates.iter().map(|b| activation_for(b.ir.p)).collect();
     Ok(Gate::new(
@@ -129,7 +146,8 @@ impl Architecture {
         let num_types = config.type_names.len();
         let sh = SphericalHarmonics::new(config.l_max, true, ShNormalization::Component);
         let sh_irreps = sh.irreps();
-        let bessel = BesselEmbedding::new(config.num_bessels, config.r_max, config.polynomial_cutoff_p)?;
+        let bessel =
+            BesselEmbedding::new(config.num_bessels, config.r_max, config.polynomial_cutoff_p)?;
         let mut layout = ParamLayout::default();
         let embed_id = layout.push(
             "type_embed.embed_module.weight".into(),
@@ -141,8 +159,14 @@ impl Architecture {
             vec![1, config.num_bessels],
             config.bessel_trainable,
         );
-        let scalar_out: Irreps = Irreps::new(vec![MulIrrep::new(features[0], Irrep::new(0, Parity::Even))]);
-        let mut irreps_in = Irreps::new(vec![MulIrrep::new(embed_width, Irrep::new(0, Parity::Even))]);
+        let scalar_out: Irreps = Irreps::new(vec![MulIrrep::new(
+            features[0],
+            Irrep::new(0, Parity::Even),
+        )]);
+        let mut irreps_in = Irreps::new(vec![MulIrrep::new(
+            embed_width,
+            Irrep::new(0, Parity::Even),
+        )]);
         let attrs = irreps_in.clone();
         let mut layers = Vec::with_capacity(config.num_layers);
         for i in 0..config.num_layers {
@@ -163,24 +187,43 @@ impl Architecture {
             );
             let linear_2 = Linear::new(tp.irreps_out().simplify(), conv_out.clone())?;
             let sc = if i > 0 && config.convnet_sc {
-                Some(TensorProduct::fully_connected(irreps_in.clone(), attrs.clone(), conv_out.clone())?)
+                Some(TensorProduct::fully_connected(
+                    irreps_in.clone(),
+                    attrs.clone(),
+                    conv_out.clone(),
+                )?)
             } else {
                 None
             };
             let prefix = format!("layer{i}_convnet.conv");
-            let linear_1_id = layout.push(format!("{prefix}.linear_1.weight"), vec![linear_1.weight_numel()], true);
+            let linear_1_id = layout.push(
+                format!("{prefix}.linear_1.weight"),
+                vec![linear_1.weight_numel()],
+                true,
+            );
             let radial_ids = radial
                 .dims()
                 .windows(2)
                 .enumerate()
-                .map(|(k, w)| layout.push(format!("{prefix}.edge_mlp.mlp.{}.weight", 2 * k), vec![w[0], w[1]], true))
+                .map(|(k, w)| {
+                    layout.push(
+                        format!("{prefix}.edge_mlp.mlp.{}.weight", 2 * k),
+                        vec![w[0], w[1]],
+                        true,
+                    )
+                })
                 .collect();
-            let linear_2_id = layout.push(format!("{prefix}.linear_2.weight"), vec![linear_2.weight_numel()], true);
-            let sc_id = sc
-                .as_ref()
-                .map(|sc| layout.push(format!("{prefix}.sc.weight"), vec![sc.weight_numel()], true));
+            let linear_2_id = layout.push(
+                format!("{prefix}.linear_2.weight"),
+                vec![linear_2.weight_numel()],
+                true,
+            );
+            let sc_id = sc.as_ref().map(|sc| {
+                layout.push(format!("{prefix}.sc.weight"), vec![sc.weight_numel()], true)
+            });
             let irreps_out = gate.irreps_out().clone();
-            let resnet = i > 0 && config.convnet_resnet && irreps_out.simplify() == irreps_in.simplify();
+            let resnet =
+                i > 0 && config.convnet_resnet && irreps_out.simplify() == irreps_in.simplify();
             layers.push(ConvLayer {
                 irreps_in: irreps_in.clone(),
                 linear_1,
@@ -205,8 +248,16 @@ impl Architecture {
             vec![readout_width, 1],
             true,
         );
-        let scales_id = layout.push("per_type_energy_scale_shift.scales".into(), vec![num_types, 1], false);
-        let shifts_id = layout.push("per_type_energy_scale_shift.shifts".into(), vec![num_types, 1], false);
+        let scales_id = layout.push(
+            "per_type_energy_scale_shift.scales".into(),
+            vec![num_types, 1],
+            false,
+        );
+        let shifts_id = layout.push(
+            "per_type_energy_scale_shift.shifts".into(),
+            vec![num_types, 1],
+            false,
+        );
         Ok(Self {
             num_types,
             embed_width,
@@ -229,7 +280,10 @@ impl Architecture {
     /// tensor products, radial MLPs and linears (the dominant terms).
     pub fn forward_flops(&self, atoms: usize, edges: usize) -> usize {
         let linear = |l: &Linear| -> usize {
-            l.paths().iter().map(|p| 2 * p.mul_in * p.mul_out * p.dim).sum()
+            l.paths()
+                .iter()
+                .map(|p| 2 * p.mul_in * p.mul_out * p.dim)
+                .sum()
         };
         self.layers
             .iter()

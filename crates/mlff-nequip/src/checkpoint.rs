@@ -85,7 +85,10 @@ impl Checkpoint {
         let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
         let ckpt: Checkpoint = serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string()))?;
         if ckpt.format != CHECKPOINT_FORMAT {
-            return Err(fail(format!("not a NequIP checkpoint (format {:?})", ckpt.format)));
+            return Err(fail(format!(
+                "not a NequIP checkpoint (format {:?})",
+                ckpt.format
+            )));
         }
         if ckpt.version > CHECKPOINT_VERSION {
             return Err(fail(format!(

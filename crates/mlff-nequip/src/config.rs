@@ -366,7 +366,12 @@ training_module:
         assert!(c.validate().is_err());
         c.type_names = vec!["H".into()];
         c.num_features = NumFeatures::PerL(vec![8]);
-        assert!(c.validate().unwrap_err().to_string().contains("num_features"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("num_features")
+        );
         c.num_features = NumFeatures::Uniform(8);
         c.per_type_energy_shifts = Some(PerType::List(vec![1.0, 2.0]));
         assert!(c.validate().is_err());

@@ -18,7 +18,9 @@ pub enum NequipError {
         reason: String,
     },
     /// An atom's element is not one of the model's types.
-    #[error("atom {atom} of frame {frame} is element Z={z}, which this model was not built for (types: {types})")]
+    #[error(
+        "atom {atom} of frame {frame} is element Z={z}, which this model was not built for (types: {types})"
+    )]
     UnknownElement {
         /// Frame index in the batch.
         frame: usize,

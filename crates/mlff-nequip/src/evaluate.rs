@@ -49,12 +49,38 @@ pub struct Tape<T> {
     features: Vec<T>,
 }
 
+impl<T> Tape<T> {
+    /// Edge spherical harmonics (`edges × (l_max+1)²`), nequip's `edge_attrs`.
+    pub fn edge_attrs(&self) -> &[T] {
+        &self.sh
+    }
+    /// Edge lengths.
+    pub fn edge_lengths(&self) -> &[T] {
+        &self.lengths
+    }
+    /// Node features after each interaction layer (`atoms × dim`), nequip's
+    /// `layer{i}_convnet/node_features`.
+    pub fn layer_outputs(&self) -> Vec<&[T]> {
+        self.layers
+            .iter()
+            .skip(1)
+            .map(|l| l.x_in.as_slice())
+            .chain(std::iter::once(self.features.as_slice()))
+            .collect()
+    }
+}
+
 fn segment<'a, T>(arch: &Architecture, params: &'a [T], id: usize) -> &'a [T] {
     arch.layout.slice(params, id)
 }
 
 fn radial_weights<'a, T>(arch: &Architecture, params: &'a [T], layer: &ConvLayer) -> Vec<&'a [T]> {
-    layer.ids.radial.iter().map(|&id| segment(arch, params, id)).collect()
+    layer
+        .ids
+        .radial
+        .iter()
+        .map(|&id| segment(arch, params, id))
+        .collect()
 }
 
 /// Energies of the frames of `graph` at `positions` (`atoms × 3`, same atoms as the graph).
@@ -160,12 +186,19 @@ fn layer_forward<T: Scalar>(
     drop(messages);
     let dconv = layer.linear_2.irreps_out().dim();
     let mut pre_gate = vec![T::zero(); n * dconv];
-    layer
-        .linear_2
-        .forward(&agg, segment(arch, params, layer.ids.linear_2), &mut pre_gate)?;
+    layer.linear_2.forward(
+        &agg,
+        segment(arch, params, layer.ids.linear_2),
+        &mut pre_gate,
+    )?;
     if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
         let mut s = vec![T::zero(); n * dconv];
-        sc.forward(&x_in, attrs, Weights::Shared(segment(arch, params, id)), &mut s)?;
+        sc.forward(
+            &x_in,
+            attrs,
+            Weights::Shared(segment(arch, params, id)),
+            &mut s,
+        )?;
         pre_gate.iter_mut().zip(&s).for_each(|(a, &b)| *a += b);
     }
     let mut out = vec![T::zero(); n * layer.gate.irreps_out().dim()];
@@ -226,7 +259,16 @@ pub fn backward<T: Scalar>(
     let mut g_attrs = vec![T::zero(); n * arch.embed_width];
     for (layer, lt) in arch.layers.iter().zip(&tape.layers).rev() {
         g_x = layer_backward(
-            arch, layer, lt, params, graph, tape, g_x, &mut g_sh, &mut g_emb, &mut g_attrs,
+            arch,
+            layer,
+            lt,
+            params,
+            graph,
+            tape,
+            g_x,
+            &mut g_sh,
+            &mut g_emb,
+            &mut g_attrs,
             gp.as_deref_mut(),
         )?;
     }
@@ -367,7 +409,9 @@ fn layer_backward<T: Scalar>(
                 .map(|&id| vec![T::zero(); layout.segment(id).len()])
                 .collect();
             let mut views: Vec<&mut [T]> = grads.iter_mut().map(|g| g.as_mut_slice()).collect();
-            let g = layer.radial.backward(&lt.mlp, &radial_w, &g_w, Some(&mut views));
+            let g = layer
+                .radial
+                .backward(&lt.mlp, &radial_w, &g_w, Some(&mut views));
             for (&id, grad) in layer.ids.radial.iter().zip(&grads) {
                 gp[layout.segment(id).range()].copy_from_slice(grad);
             }

@@ -43,12 +43,14 @@ impl AtomicGraph {
             }
             let offset = *frame_offsets.last().expect("starts with 0");
             for (a, (&z, p)) in numbers.iter().zip(pos).enumerate() {
-                let t = types.type_of(z).ok_or_else(|| NequipError::UnknownElement {
-                    frame: f,
-                    atom: a,
-                    z,
-                    types: types.describe(),
-                })?;
+                let t = types
+                    .type_of(z)
+                    .ok_or_else(|| NequipError::UnknownElement {
+                        frame: f,
+                        atom: a,
+                        z,
+                        types: types.describe(),
+                    })?;
                 if !p.iter().all(|v| v.is_finite()) {
                     return Err(NequipError::NonFinitePosition { frame: f, atom: a });
                 }
@@ -73,7 +75,14 @@ impl AtomicGraph {
             neighbors.extend(list.neighbors.iter().map(|j| j + offset));
             frame_offsets.push(offset + numbers.len());
         }
-        Self::from_parts(positions, atom_types, frame_of_atom, frame_offsets, centers, neighbors)
+        Self::from_parts(
+            positions,
+            atom_types,
+            frame_of_atom,
+            frame_offsets,
+            centers,
+            neighbors,
+        )
     }
 
     /// A graph with explicit edges (e.g. nequip's own `edge_index`), checked for range.
@@ -101,7 +110,14 @@ impl AtomicGraph {
         for f in 0..n_frames {
             frame_offsets[f + 1] += frame_offsets[f];
         }
-        Self::from_parts(positions, types, frame_of_atom, frame_offsets, centers, neighbors)
+        Self::from_parts(
+            positions,
+            types,
+            frame_of_atom,
+            frame_offsets,
+            centers,
+            neighbors,
+        )
     }
 
     fn from_parts(
@@ -113,9 +129,11 @@ impl AtomicGraph {
         neighbors: Vec<usize>,
     ) -> Result<Self> {
         let n = types.len();
-        for (what, len) in [("positions", positions.len() / 3), ("frames", frame_of_atom.len())]
-        {
-            if len != n || positions.len() % 3 != 0 {
+        for (what, len) in [
+            ("positions", positions.len() / 3),
+            ("frames", frame_of_atom.len()),
+        ] {
+            if len != n || !positions.len().is_multiple_of(3) {
                 return Err(NequipError::Shape {
                     what: what.into(),
                     expected: n,

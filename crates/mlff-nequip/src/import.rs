@@ -79,7 +79,10 @@ pub fn load_state_dict(config: NequipConfig, weights: &Path) -> Result<Nequip> {
         }
     }
     // Scales/shifts and Bessel frequencies may come from the config instead of the file.
-    let optional = ["per_type_energy_scale_shift", "bessel_encode.bessel_weights"];
+    let optional = [
+        "per_type_energy_scale_shift",
+        "bessel_encode.bessel_weights",
+    ];
     if let Some(missing) = layout
         .segments()
         .iter()

@@ -43,7 +43,9 @@ impl Nequip {
                 let a = 3f64.sqrt();
                 values.iter_mut().for_each(|v| *v = rng.random_range(-a..a));
             } else {
-                values.iter_mut().for_each(|v| *v = standard_normal(&mut rng));
+                values
+                    .iter_mut()
+                    .for_each(|v| *v = standard_normal(&mut rng));
             }
         }
         let mut model = Self {

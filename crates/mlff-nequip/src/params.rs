@@ -80,7 +80,11 @@ impl ParamLayout {
     }
     /// Number of trainable values.
     pub fn num_trainable(&self) -> usize {
-        self.segments.iter().filter(|s| s.trainable).map(|s| s.len()).sum()
+        self.segments
+            .iter()
+            .filter(|s| s.trainable)
+            .map(|s| s.len())
+            .sum()
     }
     /// 1 for trainable values, 0 for fixed ones (multiplies gradients).
     pub fn trainable_mask(&self) -> Vec<bool> {

@@ -51,7 +51,12 @@ impl RadialMlp {
     }
 
     /// `rows × output` values from `rows × input`; `weights[i]` is layer i's `fan_in × fan_out`.
-    pub fn forward<T: Scalar>(&self, x: &[T], weights: &[&[T]], rows: usize) -> (Vec<T>, MlpTape<T>) {
+    pub fn forward<T: Scalar>(
+        &self,
+        x: &[T],
+        weights: &[&[T]],
+        rows: usize,
+    ) -> (Vec<T>, MlpTape<T>) {
         let mut tape = MlpTape {
             inputs: vec![x.to_vec()],
             pre: Vec::new(),
@@ -60,7 +65,14 @@ impl RadialMlp {
         for (i, w) in weights.iter().enumerate() {
             let (k, m) = (self.dims[i], self.dims[i + 1]);
             let mut out = vec![T::zero(); rows * m];
-            matmul(&tape.inputs[i], w, T::from_f64(self.alphas[i]), k, m, &mut out);
+            matmul(
+                &tape.inputs[i],
+                w,
+                T::from_f64(self.alphas[i]),
+                k,
+                m,
+                &mut out,
+            );
             if i == last {
                 return (out, tape);
             }

@@ -6,13 +6,24 @@ use mlff_nequip::{AtomicGraph, Nequip, backward, forward, load_nequip_dir};
 use std::path::PathBuf;
 
 fn fixture_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/nequip_ethanol"));
-    assert!(dir.is_dir(), "fixture directory {} is missing", dir.display());
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/nequip_ethanol"
+    ));
+    assert!(
+        dir.is_dir(),
+        "fixture directory {} is missing",
+        dir.display()
+    );
     dir
 }
 
 fn floats(reader: &mut NpzReader, key: &str) -> Vec<f64> {
-    reader.floats(key).unwrap().unwrap_or_else(|| panic!("{key} missing")).values
+    reader
+        .floats(key)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{key} missing"))
+        .values
 }
 
 fn ints(reader: &mut NpzReader, key: &str) -> Vec<usize> {
@@ -60,7 +71,10 @@ fn load_case() -> Case {
 fn rel_err(got: &[f64], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len());
     let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
-    got.iter().zip(want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs())) / scale
+    got.iter()
+        .zip(want)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+        / scale
 }
 
 #[test]
@@ -69,8 +83,14 @@ fn energies_and_forces_match_nequip() {
     let params = case.model.params().to_vec();
     let arch = case.model.architecture();
     let (energies, tape) = forward(arch, &params, &case.graph, case.graph.positions()).unwrap();
-    let err_atoms = rel_err(&energies.atoms, &floats(&mut case.expected, "atomic_energy"));
-    let err_total = rel_err(&energies.frames, &floats(&mut case.expected, "total_energy"));
+    let err_atoms = rel_err(
+        &energies.atoms,
+        &floats(&mut case.expected, "atomic_energy"),
+    );
+    let err_total = rel_err(
+        &energies.frames,
+        &floats(&mut case.expected, "total_energy"),
+    );
     let ones = vec![1.0; case.graph.num_frames()];
     let grads = backward(arch, &params, &case.graph, &tape, &ones, false).unwrap();
     let forces: Vec<f64> = grads.positions.iter().map(|g| -g).collect();
@@ -88,20 +108,69 @@ fn energies_and_forces_match_nequip() {
 #[test]
 fn our_neighbour_list_reproduces_nequips_edges() {
     let case = load_case();
-    let pos: Vec<[f64; 3]> = case.graph.positions().chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+    let pos: Vec<[f64; 3]> = case
+        .graph
+        .positions()
+        .chunks_exact(3)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
     let offsets = case.graph.frame_offsets().to_vec();
-    let numbers: Vec<u8> = case.graph.types().iter().map(|&t| case.model.types().atomic_numbers()[t]).collect();
+    let numbers: Vec<u8> = case
+        .graph
+        .types()
+        .iter()
+        .map(|&t| case.model.types().atomic_numbers()[t])
+        .collect();
     let frames: Vec<(&[u8], &[[f64; 3]])> = offsets
         .windows(2)
         .map(|r| (&numbers[r[0]..r[1]], &pos[r[0]..r[1]]))
         .collect();
     let ours = case.model.graph(frames).unwrap();
-    let mut theirs: Vec<(usize, usize)> = case.graph.centers().iter().copied().zip(case.graph.neighbors().iter().copied()).collect();
-    let mine: Vec<(usize, usize)> = ours.centers().iter().copied().zip(ours.neighbors().iter().copied()).collect();
+    let mut theirs: Vec<(usize, usize)> = case
+        .graph
+        .centers()
+        .iter()
+        .copied()
+        .zip(case.graph.neighbors().iter().copied())
+        .collect();
+    let mine: Vec<(usize, usize)> = ours
+        .centers()
+        .iter()
+        .copied()
+        .zip(ours.neighbors().iter().copied())
+        .collect();
     theirs.sort_unstable();
     assert_eq!(mine, theirs);
     // Energies with our edges (another summation order) agree to rounding.
     let a = case.model.energies_f64(&case.graph).unwrap();
     let b = case.model.energies_f64(&ours).unwrap();
     assert!(rel_err(&b, &a) < 1e-13);
+}
+
+#[test]
+fn every_intermediate_module_output_matches_nequip() {
+    let mut case = load_case();
+    let params = case.model.params().to_vec();
+    let (_, tape) = forward(
+        case.model.architecture(),
+        &params,
+        &case.graph,
+        case.graph.positions(),
+    )
+    .unwrap();
+    let checks: Vec<(&str, &[f64])> = vec![
+        ("spharm/edge_attrs", tape.edge_attrs()),
+        ("edge_norm/edge_lengths", tape.edge_lengths()),
+    ];
+    for (key, got) in checks {
+        let err = rel_err(got, &floats(&mut case.expected, key));
+        assert!(err < 1e-12, "{key}: {err:e}");
+    }
+    let outputs = tape.layer_outputs();
+    assert_eq!(outputs.len(), 3);
+    for (i, got) in outputs.iter().enumerate() {
+        let key = format!("layer{i}_convnet/node_features");
+        let err = rel_err(got, &floats(&mut case.expected, &key));
+        assert!(err < 1e-9, "{key}: {err:e}");
+    }
 }
