@@ -1,6 +1,6 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, fetch, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
+use crate::{data_cmd, eval_cmd, fetch, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -62,6 +62,9 @@ pub enum Command {
     Soap(soap_cmd::SoapArgs),
     /// SOAP similarity of every test frame to a training set (max and mean), plus a summary.
     Similarity(soap_cmd::SimilarityArgs),
+    /// Evaluate a NequIP model (our checkpoint, or a pip nequip `config.json` + `weights.npz`
+    /// directory) on a dataset file: per-atom energy MAE, force MAE, predictions npz.
+    Eval(eval_cmd::EvalArgs),
 }
 
 /// Runs the parsed command line.
@@ -91,5 +94,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score_cmd::run(&args),
         Command::Soap(args) => soap_cmd::run_soap(&args),
         Command::Similarity(args) => soap_cmd::run_similarity(&args),
+        Command::Eval(args) => eval_cmd::run(&args).map(|_| ()),
     }
 }

@@ -9,6 +9,7 @@ use crate::config::NequipConfig;
 use crate::error::Result;
 use crate::params::{ParamLayout, SegmentId};
 use crate::radial_mlp::RadialMlp;
+use crate::self_connection::SelfConnection;
 use mlff_e3::{
     Activation, BesselEmbedding, Gate, Irrep, Irreps, Linear, MulIrrep, NormalizedActivation,
     Parity, ShNormalization, SphericalHarmonics, TensorProduct,
@@ -28,7 +29,7 @@ pub struct ConvLayer {
     /// `linear_2`: product output → gate input.
     pub linear_2: Linear,
     /// Self-connection `irreps_in ⊗ type embedding → gate input` (not on the first layer).
-    pub sc: Option<TensorProduct>,
+    pub sc: Option<SelfConnection>,
     /// The equivariant nonlinearity.
     pub gate: Gate,
     /// Whether the output is added to the input.
@@ -187,11 +188,7 @@ impl Architecture {
             );
             let linear_2 = Linear::new(tp.irreps_out().simplify(), conv_out.clone())?;
             let sc = if i > 0 && config.convnet_sc {
-                Some(TensorProduct::fully_connected(
-                    irreps_in.clone(),
-                    attrs.clone(),
-                    conv_out.clone(),
-                )?)
+                Some(SelfConnection::new(&irreps_in, &attrs, &conv_out)?)
             } else {
                 None
             };
@@ -290,7 +287,7 @@ impl Architecture {
             .map(|l| {
                 edges * (l.tp.forward_flops_per_sample() + l.radial.forward_flops_per_row())
                     + atoms * (linear(&l.linear_1) + linear(&l.linear_2))
-                    + atoms * l.sc.as_ref().map_or(0, |sc| sc.forward_flops_per_sample())
+                    + atoms * l.sc.as_ref().map_or(0, |sc| sc.flops_per_atom())
             })
             .sum()
     }

@@ -26,6 +26,10 @@ pub struct Checkpoint {
     pub mlffbench_version: String,
     /// Hyper-parameters (type map, per-type scale/shift and avg_num_neighbors included).
     pub config: NequipConfig,
+    /// Energy and length units of the data the model was trained on (`None`: unknown, taken to
+    /// be the evaluated data's).
+    #[serde(default)]
+    pub units: Option<mlff_data::Units>,
     /// Names and shapes of the parameter tensors, to detect a mismatched architecture.
     pub layout: Vec<ParamSegment>,
     /// Parameter values in layout order.
@@ -36,13 +40,18 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// A checkpoint of `model` with `metadata`.
-    pub fn of(model: &Nequip, metadata: serde_json::Value) -> Self {
+    /// A checkpoint of `model` trained in `units`, with `metadata`.
+    pub fn of(
+        model: &Nequip,
+        units: Option<mlff_data::Units>,
+        metadata: serde_json::Value,
+    ) -> Self {
         Self {
             format: CHECKPOINT_FORMAT.into(),
             version: CHECKPOINT_VERSION,
             mlffbench_version: env!("CARGO_PKG_VERSION").into(),
             config: model.config().clone(),
+            units,
             layout: model.architecture().layout.segments().to_vec(),
             params: model.params().to_vec(),
             metadata,

@@ -31,6 +31,9 @@ pub fn matmul<T: Scalar>(a: &[T], w: &[T], alpha: T, k: usize, m: usize, out: &m
 }
 
 /// `grad_a = alpha · grad_out · wᵀ` (`rows × k`, overwritten).
+///
+/// Computed as a sum of scaled rows of `wᵀ` (transposed once per call), so the inner loop is
+/// a contiguous axpy the compiler vectorises, not a dot product it may not reassociate.
 pub fn matmul_grad_input<T: Scalar>(
     grad_out: &[T],
     w: &[T],
@@ -42,14 +45,22 @@ pub fn matmul_grad_input<T: Scalar>(
     if k == 0 {
         return;
     }
+    let mut wt = vec![T::zero(); k * m];
+    for j in 0..k {
+        for c in 0..m {
+            wt[c * k + j] = alpha * w[j * m + c];
+        }
+    }
     grad_a
         .par_chunks_mut(ROWS * k)
         .zip(grad_out.par_chunks(ROWS * m.max(1)))
         .for_each(|(ga, g)| {
             for (ga, g) in ga.chunks_exact_mut(k).zip(g.chunks_exact(m.max(1))) {
-                for (j, gj) in ga.iter_mut().enumerate() {
-                    let row = &w[j * m..(j + 1) * m];
-                    *gj = alpha * row.iter().zip(g).map(|(&wc, &gc)| wc * gc).sum::<T>();
+                ga.fill(T::zero());
+                for (c, &gc) in g.iter().enumerate().take(m) {
+                    for (gj, &wv) in ga.iter_mut().zip(&wt[c * k..(c + 1) * k]) {
+                        *gj += gc * wv;
+                    }
                 }
             }
         });

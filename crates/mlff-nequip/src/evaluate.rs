@@ -44,7 +44,6 @@ pub struct Tape<T> {
     vecs: Vec<T>,
     lengths: Vec<T>,
     sh: Vec<T>,
-    attrs: Vec<T>,
     layers: Vec<LayerTape<T>>,
     features: Vec<T>,
 }
@@ -114,10 +113,10 @@ pub fn forward<T: Scalar>(
         .flat_map(|&t| table[t * width..(t + 1) * width].iter().copied())
         .collect();
 
-    let mut x = attrs.clone();
+    let mut x = attrs;
     let mut layers = Vec::with_capacity(arch.layers.len());
     for layer in &arch.layers {
-        let (out, tape) = layer_forward(arch, layer, params, graph, &sh, &emb, &attrs, x)?;
+        let (out, tape) = layer_forward(arch, layer, params, graph, &sh, &emb, table, x)?;
         layers.push(tape);
         x = out;
     }
@@ -146,7 +145,6 @@ pub fn forward<T: Scalar>(
         vecs,
         lengths,
         sh,
-        attrs,
         layers,
         features: x,
     };
@@ -161,7 +159,7 @@ fn layer_forward<T: Scalar>(
     graph: &AtomicGraph,
     sh: &[T],
     emb: &[T],
-    attrs: &[T],
+    attrs_by_type: &[T],
     x_in: Vec<T>,
 ) -> Result<(Vec<T>, LayerTape<T>)> {
     let (n, e) = (graph.num_atoms(), graph.num_edges());
@@ -195,8 +193,9 @@ fn layer_forward<T: Scalar>(
         let mut s = vec![T::zero(); n * dconv];
         sc.forward(
             &x_in,
-            attrs,
-            Weights::Shared(segment(arch, params, id)),
+            graph.types(),
+            attrs_by_type,
+            segment(arch, params, id),
             &mut s,
         )?;
         pre_gate.iter_mut().zip(&s).for_each(|(a, &b)| *a += b);
@@ -256,7 +255,7 @@ pub fn backward<T: Scalar>(
 
     let mut g_sh = vec![T::zero(); e * arch.sh.dim()];
     let mut g_emb = vec![T::zero(); e * arch.bessel.num_basis()];
-    let mut g_attrs = vec![T::zero(); n * arch.embed_width];
+    let mut g_attrs = vec![T::zero(); arch.num_types * arch.embed_width];
     for (layer, lt) in arch.layers.iter().zip(&tape.layers).rev() {
         g_x = layer_backward(
             arch,
@@ -277,9 +276,10 @@ pub fn backward<T: Scalar>(
     if let Some(gp) = gp.as_mut() {
         let ew = arch.embed_width;
         let table = &mut gp[layout.segment(arch.embed_id).range()];
+        add(table, &g_attrs);
         for (a, &t) in graph.types().iter().enumerate() {
             for c in 0..ew {
-                table[t * ew + c] += g_x[a * ew + c] + g_attrs[a * ew + c];
+                table[t * ew + c] += g_x[a * ew + c];
             }
         }
     }
@@ -355,19 +355,18 @@ fn layer_backward<T: Scalar>(
 
     let mut scratch_x = vec![T::zero(); n * din];
     if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
-        let mut g_a = vec![T::zero(); g_attrs.len()];
         let mut g_w = vec![T::zero(); sc.weight_numel()];
         sc.backward(
             &lt.x_in,
-            &tape.attrs,
-            Weights::Shared(segment(arch, params, id)),
+            graph.types(),
+            segment(arch, params, arch.embed_id),
+            segment(arch, params, id),
             &g_pre,
             &mut scratch_x,
-            &mut g_a,
             &mut g_w,
+            g_attrs,
         )?;
         add(&mut g_x_in, &scratch_x);
-        add(g_attrs, &g_a);
         if let Some(gp) = gp.as_deref_mut() {
             gp[layout.segment(id).range()].copy_from_slice(&g_w);
         }

@@ -3,6 +3,7 @@
 pub mod architecture;
 pub mod checkpoint;
 pub mod config;
+pub mod dataset;
 mod dense;
 pub mod error;
 pub mod evaluate;
@@ -14,11 +15,13 @@ pub mod neighbors;
 pub mod params;
 pub mod potential;
 pub mod radial_mlp;
+pub mod self_connection;
 pub mod types;
 
 pub use architecture::{Architecture, ConvLayer};
 pub use checkpoint::Checkpoint;
 pub use config::{NequipConfig, NumFeatures, PerType, Precision};
+pub use dataset::{DatasetPrediction, graph_of, predict_dataset};
 pub use error::{NequipError, Result};
 pub use evaluate::{Energies, Gradients, Tape, backward, forward};
 pub use graph::{AtomicGraph, MIN_DISTANCE};

@@ -67,7 +67,7 @@ fn checkpoints_round_trip_bit_for_bit() {
     let model = small_model(5);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
-    Checkpoint::of(&model, serde_json::json!({"note": "test"}))
+    Checkpoint::of(&model, None, serde_json::json!({"note": "test"}))
         .save(&path)
         .unwrap();
     let back = Checkpoint::load(&path).unwrap().model().unwrap();

@@ -1,0 +1,64 @@
+//! Models applied to `mlff_data` datasets: graphs of frame selections and batched prediction.
+
+use crate::error::Result;
+use crate::graph::AtomicGraph;
+use crate::model::Nequip;
+use mlff_data::Dataset;
+use ndarray::Axis;
+
+/// Positions of frames `indices` as `[x, y, z]` rows, with their atomic numbers.
+fn frame_rows(data: &Dataset, indices: &[usize]) -> Vec<(Vec<u8>, Vec<[f64; 3]>)> {
+    indices
+        .iter()
+        .map(|&i| {
+            let z = data.species().of_frame(i).to_vec();
+            let pos = data
+                .positions()
+                .index_axis(Axis(0), i)
+                .rows()
+                .into_iter()
+                .map(|r| [r[0], r[1], r[2]])
+                .collect();
+            (z, pos)
+        })
+        .collect()
+}
+
+/// The graph of frames `indices` of `data` (positions in the dataset's length unit, which
+/// must be the model's).
+pub fn graph_of(model: &Nequip, data: &Dataset, indices: &[usize]) -> Result<AtomicGraph> {
+    let rows = frame_rows(data, indices);
+    model.graph(rows.iter().map(|(z, p)| (z.as_slice(), p.as_slice())))
+}
+
+/// Predicted energies (per frame) and forces (`frames × atoms × 3`, flat) of a dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetPrediction {
+    /// Energy of each predicted frame, in the order of the requested indices.
+    pub energies: Vec<f64>,
+    /// Forces, flat in (frame, atom, xyz) order.
+    pub forces: Vec<f64>,
+}
+
+/// Predicts frames `indices` of `data`, `batch_frames` frames per graph; `progress` is called
+/// with the number of frames done after each batch.
+pub fn predict_dataset(
+    model: &Nequip,
+    data: &Dataset,
+    indices: &[usize],
+    batch_frames: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<DatasetPrediction> {
+    let mut out = DatasetPrediction {
+        energies: Vec::with_capacity(indices.len()),
+        forces: Vec::with_capacity(indices.len() * data.n_atoms() * 3),
+    };
+    for chunk in indices.chunks(batch_frames.max(1)) {
+        let graph = graph_of(model, data, chunk)?;
+        let p = model.predict(&graph)?;
+        out.energies.extend_from_slice(&p.energies);
+        out.forces.extend_from_slice(&p.forces);
+        progress(out.energies.len());
+    }
+    Ok(out)
+}
