@@ -4,12 +4,16 @@
 // Every unsafe block is a single call whose buffer sizes were checked just before.
 #![allow(unsafe_code)]
 
+pub mod device;
 pub mod emulator;
 pub mod error;
 pub mod kernels;
 pub mod plan;
 pub mod real;
 
+pub use device::{
+    CudaBackend, DeviceGatePlan, DeviceGatherIndex, DeviceScatter, DeviceUvuPlan, driver_available,
+};
 pub use emulator::Emulator;
 pub use error::{CudaError, Result};
 pub use kernels::{KERNEL_FILES, KernelFile, Precision};

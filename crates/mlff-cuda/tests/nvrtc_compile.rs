@@ -3,6 +3,8 @@
 //! (crates/mlff-cuda/fetch-nvrtc.sh); without it the tests print a notice and skip, unless
 //! `MLFF_REQUIRE_NVRTC=1` (set in CI), where a missing library fails them.
 
+mod common;
+
 use std::time::Instant;
 
 use mlff_cuda::CudaError;
@@ -18,7 +20,9 @@ fn nvrtc_or_skip(test: &str) -> bool {
         "MLFF_REQUIRE_NVRTC=1 but libnvrtc.so.12 cannot be opened: run \
          crates/mlff-cuda/fetch-nvrtc.sh and put its output on LD_LIBRARY_PATH"
     );
-    eprintln!("{test}: skipped, libnvrtc.so.12 not found (see crates/mlff-cuda/fetch-nvrtc.sh)");
+    common::notice(&format!(
+        "{test} skipped: libnvrtc.so.12 not found (see crates/mlff-cuda/fetch-nvrtc.sh)"
+    ));
     false
 }
 

@@ -24,3 +24,10 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
         );
     }
 }
+
+/// Prints a skip notice that `cargo test` shows even for passing tests (the test harness only
+/// captures the print macros, not direct writes to the stderr handle).
+pub fn notice(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "NOTICE: {message}");
+}
