@@ -30,6 +30,16 @@ pub struct ContractTable {
     pub coef: Vec<f64>,
 }
 
+impl ContractTable {
+    /// Floating-point operations of one sample (see [`UvuPlan::forward_flops_per_sample`]).
+    pub fn flops(&self) -> usize {
+        self.terms
+            .chunks_exact(TERM_FIELDS)
+            .map(|t| t[6] as usize * (3 * (t[8] - t[7]) as usize + 2))
+            .sum()
+    }
+}
+
 /// The weight-gradient role: one term per weight.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeightGradTable {
@@ -106,6 +116,22 @@ impl UvuPlan {
     /// Weights per sample.
     pub fn weight_numel(&self) -> usize {
         self.weight_numel
+    }
+    /// Floating-point operations of one forward sample as the kernel performs them: per term
+    /// and channel, 3 per coupling entry (two products, one sum) plus 2 (weight, accumulate).
+    pub fn forward_flops_per_sample(&self) -> usize {
+        self.forward.flops()
+    }
+    /// Floating-point operations of one backward sample: the two gradient contractions (as
+    /// the forward) and 4 per coupling entry and weight for the weight gradient.
+    pub fn backward_flops_per_sample(&self) -> usize {
+        let w = &self.weight_grad;
+        let weight_grad: usize = w
+            .wterms
+            .chunks_exact(WTERM_FIELDS)
+            .map(|t| 4 * (t[4] - t[3]) as usize)
+            .sum();
+        self.grad_x1.flops() + self.grad_x2.flops() + weight_grad
     }
     /// Table of the forward product.
     pub fn forward(&self) -> &ContractTable {
