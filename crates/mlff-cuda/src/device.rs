@@ -499,14 +499,11 @@ impl CudaBackend {
         weights: &CudaSlice<T>,
         out: &mut CudaSlice<T>,
     ) -> Result<()> {
-        let [d1, d2, d3] = plan.plan.dims();
+        let [d1, d2, _] = plan.plan.dims();
         let wn = plan.plan.weight_numel();
-        let n = plan.plan.batch(
-            x1.len(),
-            x2.len(),
-            weights.len(),
-            &[("tensor product out", out.len(), d3)],
-        )?;
+        let n = plan
+            .plan
+            .forward_batch([x1.len(), x2.len(), weights.len(), out.len()])?;
         self.contract(&plan.forward, n, (x1, d1), (x2, d2), (weights, wn), out)
     }
 
@@ -526,17 +523,15 @@ impl CudaBackend {
     ) -> Result<()> {
         let [d1, d2, d3] = plan.plan.dims();
         let wn = plan.plan.weight_numel();
-        let n = plan.plan.batch(
+        let n = plan.plan.backward_batch([
             x1.len(),
             x2.len(),
             weights.len(),
-            &[
-                ("tensor product grad_out", grad_out.len(), d3),
-                ("tensor product grad_x1", grad_x1.len(), d1),
-                ("tensor product grad_x2", grad_x2.len(), d2),
-                ("tensor product grad_weights", grad_weights.len(), wn),
-            ],
-        )?;
+            grad_out.len(),
+            grad_x1.len(),
+            grad_x2.len(),
+            grad_weights.len(),
+        ])?;
         let w = (weights, wn);
         self.contract(&plan.grad_x1, n, (grad_out, d3), (x2, d2), w, grad_x1)?;
         self.contract(&plan.grad_x2, n, (x1, d1), (grad_out, d3), w, grad_x2)?;

@@ -423,14 +423,9 @@ impl Emulator {
         weights: &[T],
         out: &mut [T],
     ) -> Result<()> {
-        let [d1, d2, d3] = plan.dims();
+        let [d1, d2, _] = plan.dims();
         let wn = plan.weight_numel();
-        let n = plan.batch(
-            x1.len(),
-            x2.len(),
-            weights.len(),
-            &[("tensor product out", out.len(), d3)],
-        )?;
+        let n = plan.forward_batch([x1.len(), x2.len(), weights.len(), out.len()])?;
         Self::contract(plan.forward(), n, (x1, d1), (x2, d2), (weights, wn), out)
     }
 
@@ -450,17 +445,15 @@ impl Emulator {
     ) -> Result<()> {
         let [d1, d2, d3] = plan.dims();
         let wn = plan.weight_numel();
-        let n = plan.batch(
+        let n = plan.backward_batch([
             x1.len(),
             x2.len(),
             weights.len(),
-            &[
-                ("tensor product grad_out", grad_out.len(), d3),
-                ("tensor product grad_x1", grad_x1.len(), d1),
-                ("tensor product grad_x2", grad_x2.len(), d2),
-                ("tensor product grad_weights", grad_weights.len(), wn),
-            ],
-        )?;
+            grad_out.len(),
+            grad_x1.len(),
+            grad_x2.len(),
+            grad_weights.len(),
+        ])?;
         Self::contract(
             plan.grad_x1(),
             n,

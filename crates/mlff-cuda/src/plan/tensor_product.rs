@@ -149,9 +149,29 @@ impl UvuPlan {
     pub fn weight_grad(&self) -> &WeightGradTable {
         &self.weight_grad
     }
+    /// Number of samples of a forward call, from the lengths of `x1`, `x2`, weights and `out`.
+    pub(crate) fn forward_batch(&self, [x1, x2, w, out]: [usize; 4]) -> Result<usize> {
+        self.batch(x1, x2, w, &[("tensor product out", out, self.dims[2])])
+    }
+    /// Number of samples of a backward call, from the lengths of `x1`, `x2`, weights,
+    /// `grad_out`, `grad_x1`, `grad_x2` and `grad_weights`.
+    pub(crate) fn backward_batch(&self, [x1, x2, w, g, g1, g2, gw]: [usize; 7]) -> Result<usize> {
+        let [d1, d2, d3] = self.dims;
+        self.batch(
+            x1,
+            x2,
+            w,
+            &[
+                ("tensor product grad_out", g, d3),
+                ("tensor product grad_x1", g1, d1),
+                ("tensor product grad_x2", g2, d2),
+                ("tensor product grad_weights", gw, self.weight_numel),
+            ],
+        )
+    }
     /// Number of samples after checking `x1` (`n × d1`), `x2`, per-sample weights and the
     /// outputs (name, length, width per sample).
-    pub(crate) fn batch(
+    fn batch(
         &self,
         x1: usize,
         x2: usize,
