@@ -14,6 +14,7 @@ typedef float real;
 #endif
 
 #include "../kernels/common.cuh"
+#include "../kernels/edge_vectors.cu"
 #include "../kernels/gate.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/radial_embedding.cu"

@@ -15,7 +15,8 @@ use crate::error::{CudaError, Result, check_len, to_i32};
 use crate::kernels::{self, Precision};
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan, grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+    grid_size,
 };
 use crate::real::DeviceReal;
 
@@ -213,6 +214,15 @@ pub struct DeviceScatter {
     edges: CudaSlice<i32>,
 }
 
+/// An [`EdgeGraph`] on the device.
+pub struct DeviceEdgeGraph {
+    graph: EdgeGraph,
+    origin: CudaSlice<i32>,
+    tip: CudaSlice<i32>,
+    by_tip: DeviceScatter,
+    by_origin: DeviceScatter,
+}
+
 /// A [`GatherIndex`] on the device.
 pub struct DeviceGatherIndex {
     index: GatherIndex,
@@ -277,6 +287,17 @@ impl CudaBackend {
             plan: plan.clone(),
             start: self.upload(plan.start())?,
             edges: self.upload_nonempty(plan.edges())?,
+        })
+    }
+
+    /// Uploads an edge list with its groupings.
+    pub fn upload_edges(&self, graph: &EdgeGraph) -> Result<DeviceEdgeGraph> {
+        Ok(DeviceEdgeGraph {
+            graph: graph.clone(),
+            origin: self.upload_nonempty(graph.origin())?,
+            tip: self.upload_nonempty(graph.tip())?,
+            by_tip: self.upload_scatter(graph.by_tip())?,
+            by_origin: self.upload_scatter(graph.by_origin())?,
         })
     }
 
@@ -608,6 +629,55 @@ impl CudaBackend {
                 x,
                 grad_out,
                 grad_x
+            ]
+        )
+    }
+
+    /// `vectors[e] = pos[tip[e]] - pos[origin[e]]` (`edges × 3`).
+    pub fn edge_vectors<T: DeviceReal>(
+        &self,
+        graph: &DeviceEdgeGraph,
+        pos: &CudaSlice<T>,
+        vectors: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [ne, _] = graph.graph.args(
+            &[("positions", pos.len())],
+            &[("edge vectors", vectors.len())],
+        )?;
+        launch!(
+            self,
+            T,
+            "edge_vectors",
+            3 * ne as usize,
+            [&ne, &graph.origin, &graph.tip, pos, vectors]
+        )
+    }
+
+    /// VJP of [`Self::edge_vectors`]: overwrites `grad_pos` (`atoms × 3`).
+    pub fn edge_vectors_vjp<T: DeviceReal>(
+        &self,
+        graph: &DeviceEdgeGraph,
+        grad_vectors: &CudaSlice<T>,
+        grad_pos: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [_, na] = graph.graph.args(
+            &[("grad positions", grad_pos.len())],
+            &[("grad edge vectors", grad_vectors.len())],
+        )?;
+        let (t, o) = (&graph.by_tip, &graph.by_origin);
+        launch!(
+            self,
+            T,
+            "edge_vectors_vjp",
+            3 * na as usize,
+            [
+                &na,
+                &t.start,
+                &t.edges,
+                &o.start,
+                &o.edges,
+                grad_vectors,
+                grad_pos
             ]
         )
     }

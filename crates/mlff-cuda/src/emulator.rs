@@ -8,7 +8,8 @@
 use crate::error::Result;
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan, grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+    grid_size,
 };
 use crate::real::DeviceReal;
 
@@ -63,6 +64,10 @@ pub struct EmulatedKernels<R> {
         *mut R,
     ),
     gate_forward: unsafe extern "C" fn(i32, i32, i32, *const i32, *const R, *const R, *mut R),
+    edge_vectors: unsafe extern "C" fn(i32, *const i32, *const i32, *const R, *mut R),
+    #[allow(clippy::type_complexity)]
+    edge_vectors_vjp:
+        unsafe extern "C" fn(i32, *const i32, *const i32, *const i32, *const i32, *const R, *mut R),
     #[allow(clippy::type_complexity)]
     gate_backward:
         unsafe extern "C" fn(i32, i32, i32, *const i32, *const R, *const R, *const R, *mut R),
@@ -160,6 +165,24 @@ macro_rules! emulated_kernels {
                     x: *const R,
                     out: *mut R,
                 );
+                #[link_name = concat!("edge_vectors_", $suffix)]
+                pub fn edge_vectors(
+                    ne: i32,
+                    origin: *const i32,
+                    tip: *const i32,
+                    pos: *const R,
+                    out: *mut R,
+                );
+                #[link_name = concat!("edge_vectors_vjp_", $suffix)]
+                pub fn edge_vectors_vjp(
+                    na: i32,
+                    tip_start: *const i32,
+                    tip_edges: *const i32,
+                    origin_start: *const i32,
+                    origin_edges: *const i32,
+                    g: *const R,
+                    gp: *mut R,
+                );
                 #[link_name = concat!("gate_backward_", $suffix)]
                 pub fn gate_backward(
                     n: i32,
@@ -188,6 +211,8 @@ macro_rules! emulated_kernels {
                     tp_weight_grad: $module::tp_weight_grad,
                     gate_forward: $module::gate_forward,
                     gate_backward: $module::gate_backward,
+                    edge_vectors: $module::edge_vectors,
+                    edge_vectors_vjp: $module::edge_vectors_vjp,
                 };
                 &KERNELS
             }
@@ -546,6 +571,55 @@ impl Emulator {
                 x.as_ptr(),
                 grad_out.as_ptr(),
                 grad_x.as_mut_ptr(),
+            )
+        })
+    }
+
+    /// `vectors[e] = pos[tip[e]] - pos[origin[e]]` (`edges × 3`).
+    pub fn edge_vectors<T: DeviceReal>(
+        &self,
+        graph: &EdgeGraph,
+        pos: &[T],
+        vectors: &mut [T],
+    ) -> Result<()> {
+        let [ne, _] = graph.args(
+            &[("positions", pos.len())],
+            &[("edge vectors", vectors.len())],
+        )?;
+        let k = T::emulated().edge_vectors;
+        run_grid(3 * ne as usize, || unsafe {
+            k(
+                ne,
+                graph.origin().as_ptr(),
+                graph.tip().as_ptr(),
+                pos.as_ptr(),
+                vectors.as_mut_ptr(),
+            )
+        })
+    }
+
+    /// VJP of [`Self::edge_vectors`]: overwrites `grad_pos` (`atoms × 3`).
+    pub fn edge_vectors_vjp<T: DeviceReal>(
+        &self,
+        graph: &EdgeGraph,
+        grad_vectors: &[T],
+        grad_pos: &mut [T],
+    ) -> Result<()> {
+        let [_, na] = graph.args(
+            &[("grad positions", grad_pos.len())],
+            &[("grad edge vectors", grad_vectors.len())],
+        )?;
+        let (t, o) = (graph.by_tip(), graph.by_origin());
+        let k = T::emulated().edge_vectors_vjp;
+        run_grid(3 * na as usize, || unsafe {
+            k(
+                na,
+                t.start().as_ptr(),
+                t.edges().as_ptr(),
+                o.start().as_ptr(),
+                o.edges().as_ptr(),
+                grad_vectors.as_ptr(),
+                grad_pos.as_mut_ptr(),
             )
         })
     }

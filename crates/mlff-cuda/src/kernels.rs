@@ -69,6 +69,7 @@ pub const KERNEL_FILES: &[KernelFile] = &[
     kernel_file!("scatter_sum.cu", ["scatter_sum_sorted"]),
     kernel_file!("tensor_product_uvu.cu", ["tp_contract", "tp_weight_grad"]),
     kernel_file!("gate.cu", ["gate_forward", "gate_backward"]),
+    kernel_file!("edge_vectors.cu", ["edge_vectors", "edge_vectors_vjp"]),
 ];
 
 /// The file exporting `kernel`.

@@ -12,10 +12,11 @@ pub mod plan;
 pub mod real;
 
 pub use device::{
-    CudaBackend, DeviceGatePlan, DeviceGatherIndex, DeviceScatter, DeviceUvuPlan, driver_available,
+    CudaBackend, DeviceEdgeGraph, DeviceGatePlan, DeviceGatherIndex, DeviceScatter, DeviceUvuPlan,
+    driver_available,
 };
 pub use emulator::Emulator;
 pub use error::{CudaError, Result};
 pub use kernels::{KERNEL_FILES, KernelFile, Precision};
-pub use plan::{GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan};
+pub use plan::{EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan};
 pub use real::DeviceReal;

@@ -5,7 +5,9 @@
 mod common;
 
 use common::{assert_close, rng, uniform};
-use mlff_cuda::{Emulator, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan};
+use mlff_cuda::{
+    EdgeGraph, Emulator, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+};
 use mlff_e3::tensor_product::{ConnectionMode, Instruction};
 use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, TensorProduct, Weights};
 
@@ -100,6 +102,35 @@ fn gather_and_scatter_match_mlff_e3_including_empty_and_single_atom() {
         // Same summation order as the CPU plan: bit-identical.
         assert_eq!(got, want, "scatter_sum");
     }
+}
+
+#[test]
+fn edge_vectors_and_vjp_match_mlff_e3_including_empty_and_single_atom() {
+    let mut r = rng(7);
+    for (atoms, edges) in [(1, 0), (1, 1), (6, 0), (12, 90)] {
+        let pos = uniform(&mut r, 3 * atoms, -3.0, 3.0);
+        let origin: Vec<usize> = (0..edges).map(|e| e % atoms).collect();
+        let tip: Vec<usize> = (0..edges).map(|e| (e * 5 + 1) % atoms).collect();
+        let graph = EdgeGraph::new(&origin, &tip, atoms).unwrap();
+        let mut got = vec![f64::NAN; 3 * edges];
+        Emulator.edge_vectors(&graph, &pos, &mut got).unwrap();
+        let mut want = vec![0.0; 3 * edges];
+        mlff_e3::edge_vectors(&pos, &origin, &tip, &mut want).unwrap();
+        assert_eq!(got, want, "edge vectors");
+
+        let g = uniform(&mut r, 3 * edges, -1.0, 1.0);
+        let mut got = vec![f64::NAN; 3 * atoms];
+        Emulator.edge_vectors_vjp(&graph, &g, &mut got).unwrap();
+        let (by_tip, by_origin) = (
+            ScatterPlan::new(&tip, atoms).unwrap(),
+            ScatterPlan::new(&origin, atoms).unwrap(),
+        );
+        let mut want = vec![0.0; 3 * atoms];
+        mlff_e3::edge_vectors_vjp(&g, &by_tip, &by_origin, &mut want).unwrap();
+        assert_eq!(got, want, "edge vectors vjp");
+    }
+    assert!(EdgeGraph::new(&[0, 1], &[1], 2).is_err());
+    assert!(EdgeGraph::new(&[0], &[2], 2).is_err());
 }
 
 /// Forward and backward of `tp` on `n` random samples, emulated vs mlff-e3.

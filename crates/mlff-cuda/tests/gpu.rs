@@ -5,7 +5,8 @@ mod common;
 
 use common::{assert_close, notice, rng, uniform};
 use mlff_cuda::{
-    CudaBackend, CudaError, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+    CudaBackend, CudaError, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter,
+    UvuPlan,
 };
 use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, TensorProduct, Weights};
 
@@ -130,8 +131,8 @@ fn spherical_harmonics_radial_and_gate_on_the_gpu() {
 }
 
 #[test]
-fn gather_scatter_and_tensor_product_on_the_gpu() {
-    let Some(gpu) = gpu_or_skip("gather_scatter_and_tensor_product_on_the_gpu") else {
+fn gather_scatter_edges_and_tensor_product_on_the_gpu() {
+    let Some(gpu) = gpu_or_skip("gather_scatter_edges_and_tensor_product_on_the_gpu") else {
         return;
     };
     let mut r = rng(102);
@@ -160,6 +161,29 @@ fn gather_scatter_and_tensor_product_on_the_gpu() {
         .scatter_sum(&src, width, &mut want)
         .unwrap();
     assert_eq!(gpu.download(&out).unwrap(), want);
+
+    let pos = uniform(&mut r, 3 * atoms, -3.0, 3.0);
+    let tip: Vec<usize> = (0..edges).map(|e| (e * 5 + 1) % atoms).collect();
+    let graph = gpu
+        .upload_edges(&EdgeGraph::new(&idx, &tip, atoms).unwrap())
+        .unwrap();
+    let mut vecs = gpu.zeros::<f64>(3 * edges).unwrap();
+    gpu.edge_vectors(&graph, &gpu.upload(&pos).unwrap(), &mut vecs)
+        .unwrap();
+    let mut want = vec![0.0; 3 * edges];
+    mlff_e3::edge_vectors(&pos, &idx, &tip, &mut want).unwrap();
+    assert_eq!(gpu.download(&vecs).unwrap(), want);
+    let g = uniform(&mut r, 3 * edges, -1.0, 1.0);
+    let mut gp = gpu.zeros::<f64>(3 * atoms).unwrap();
+    gpu.edge_vectors_vjp(&graph, &gpu.upload(&g).unwrap(), &mut gp)
+        .unwrap();
+    let mut want = vec![0.0; 3 * atoms];
+    let (by_tip, by_origin) = (
+        ScatterPlan::new(&tip, atoms).unwrap(),
+        ScatterPlan::new(&idx, atoms).unwrap(),
+    );
+    mlff_e3::edge_vectors_vjp(&g, &by_tip, &by_origin, &mut want).unwrap();
+    assert_eq!(gpu.download(&gp).unwrap(), want);
 
     let irreps = |s: &str| s.parse::<Irreps>().unwrap();
     let tp = TensorProduct::nequip_convolution(

@@ -2,12 +2,14 @@
 //! kernels read. They are device-agnostic: the CUDA backend uploads them, the emulator passes
 //! them as host pointers, so both run the kernels on exactly the same tables.
 
+pub mod edges;
 pub mod gate;
 pub mod radial;
 pub mod scatter;
 pub mod spherical_harmonics;
 pub mod tensor_product;
 
+pub use edges::EdgeGraph;
 pub use gate::GatePlan;
 pub use radial::RadialPlan;
 pub use scatter::{GatherIndex, SortedScatter};
