@@ -1,5 +1,6 @@
 //! Compiles the CUDA kernel sources as C++ (with emulation/shim.h) for the CPU emulation that
-//! `mlff_cuda::emulator` exposes: once for f64, once for f32.
+//! `mlff_cuda::emulator` exposes: once for f64, once for f32. Compiler warnings surface as cargo
+//! warnings (`-Wall -Wextra`), so a kernel edit that warns breaks the warning-free build rule.
 
 fn main() {
     for dir in ["kernels", "emulation"] {
@@ -10,8 +11,7 @@ fn main() {
         b.cpp(true)
             .std("c++17")
             .warnings(true)
-            .extra_warnings(true)
-            .warnings_into_errors(true);
+            .extra_warnings(true);
         b
     };
     build()
