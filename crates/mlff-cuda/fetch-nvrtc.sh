@@ -26,6 +26,8 @@ if [[ ! -f "$lib/libnvrtc.so.12" ]]; then
     rm -rf "$tmp/unpacked"
     python3 -m zipfile -e "$wheel" "$tmp/unpacked" >&2
     test -f "$tmp/unpacked/nvidia/cuda_nvrtc/lib/libnvrtc.so.12"
+    # The .alt builds (an alternative C++ ABI variant) are not used: 113 MB less in the cache.
+    rm -f "$tmp"/unpacked/nvidia/cuda_nvrtc/lib/*.alt.*
     rm -rf "$dest"
     mv "$tmp/unpacked" "$dest"
 fi
