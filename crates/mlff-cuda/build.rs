@@ -8,10 +8,7 @@ fn main() {
     }
     let build = || {
         let mut b = cc::Build::new();
-        b.cpp(true)
-            .std("c++17")
-            .warnings(true)
-            .extra_warnings(true);
+        b.cpp(true).std("c++17").warnings(true).extra_warnings(true);
         b
     };
     build()
