@@ -10,13 +10,12 @@ use cudarc::driver::{
 };
 use cudarc::nvrtc::Ptx;
 
-use crate::emulator::ROWS_PER_THREAD;
 use crate::error::{CudaError, Result, check_len, to_i32};
 use crate::kernels::{self, Precision};
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
-    grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, ROWS_PER_THREAD, RadialPlan, ShPlan,
+    SortedScatter, UvuPlan, grid_size,
 };
 use crate::real::DeviceReal;
 

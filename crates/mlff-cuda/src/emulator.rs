@@ -8,13 +8,10 @@
 use crate::error::Result;
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
-    grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, ROWS_PER_THREAD, RadialPlan, ShPlan,
+    SortedScatter, UvuPlan, grid_size,
 };
 use crate::real::DeviceReal;
-
-/// Rows summed serially by one thread of `sum_rows` before its atomic add.
-pub(crate) const ROWS_PER_THREAD: usize = 256;
 
 unsafe extern "C" {
     fn mlff_emu_set_thread(block: u32, thread: u32, block_dim: u32, grid_dim: u32);

@@ -21,6 +21,9 @@ use crate::error::Result;
 /// Threads per block of every launch.
 pub const BLOCK_SIZE: u32 = 128;
 
+/// Rows summed serially by one thread of `sum_rows` before its single atomic add.
+pub const ROWS_PER_THREAD: usize = 256;
+
 /// Grid size of a 1-D launch with one thread per work item; `None` when there is no work
 /// (CUDA rejects empty grids).
 pub fn grid_size(work_items: usize) -> Result<Option<u32>> {
