@@ -1,0 +1,683 @@
+//! The CUDA backend: a device context, run-time compiled kernels and typed launches on
+//! device-resident buffers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, DriverError, LaunchArgs,
+    LaunchConfig, PushKernelArg, ValidAsZeroBits,
+};
+use cudarc::nvrtc::Ptx;
+
+use crate::error::{CudaError, Result, check_len, to_i32};
+use crate::kernels::{self, Precision};
+use crate::plan::tensor_product::ContractTable;
+use crate::plan::{
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, ROWS_PER_THREAD, RadialPlan, ShPlan,
+    SortedScatter, UvuPlan, grid_size,
+};
+use crate::real::DeviceReal;
+
+fn driver(what: &'static str) -> impl FnOnce(DriverError) -> CudaError {
+    move |e| CudaError::Driver {
+        what,
+        message: e.to_string(),
+    }
+}
+
+/// One GPU with its stream and the kernels compiled for its architecture (on first use).
+pub struct CudaBackend {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    arch: &'static str,
+    /// Loaded kernels by exported name (`sh_forward_f64`, …).
+    functions: Mutex<HashMap<String, CudaFunction>>,
+}
+
+impl std::fmt::Debug for CudaBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CudaBackend")
+            .field("ordinal", &self.ctx.ordinal())
+            .field("arch", &self.arch)
+            .finish()
+    }
+}
+
+/// Whether the CUDA driver library (libcuda) can be opened on this machine.
+pub fn driver_available() -> bool {
+    // SAFETY: only tries to dlopen the library by its candidate names; no symbol is called.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+impl CudaBackend {
+    /// Opens GPU `ordinal`; a typed error (never a panic) when there is no driver, no such
+    /// device, an unknown architecture or no NVRTC.
+    pub fn new(ordinal: usize) -> Result<Self> {
+        // cudarc panics when libcuda is missing, so look for it first.
+        if !driver_available() {
+            return Err(CudaError::NoDevice {
+                reason: "the CUDA driver library libcuda.so cannot be opened".into(),
+            });
+        }
+        let ctx = CudaContext::new(ordinal).map_err(|e| CudaError::NoDevice {
+            reason: format!("device {ordinal}: {e}"),
+        })?;
+        let (major, minor) = ctx
+            .compute_capability()
+            .map_err(driver("reading the compute capability"))?;
+        let arch = kernels::arch_for(major, minor)?;
+        if !kernels::nvrtc_available() {
+            return Err(CudaError::NvrtcMissing);
+        }
+        let stream = ctx.default_stream();
+        Ok(Self {
+            ctx,
+            stream,
+            arch,
+            functions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The device's name, e.g. "NVIDIA H100 80GB HBM3".
+    pub fn device_name(&self) -> Result<String> {
+        self.ctx.name().map_err(driver("reading the device name"))
+    }
+    /// NVRTC architecture the kernels are compiled for (`compute_90` on an H100).
+    pub fn arch(&self) -> &'static str {
+        self.arch
+    }
+    /// The stream every launch is queued on.
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+    /// Waits for every queued launch and copy.
+    pub fn synchronize(&self) -> Result<()> {
+        self.stream.synchronize().map_err(driver("synchronising"))
+    }
+    /// Copies host values to a new device buffer.
+    pub fn upload<T: DeviceRepr>(&self, host: &[T]) -> Result<CudaSlice<T>> {
+        self.stream
+            .clone_htod(host)
+            .map_err(driver("copying to the device"))
+    }
+    /// Copies a device buffer back to the host.
+    pub fn download<T: DeviceRepr>(&self, device: &CudaSlice<T>) -> Result<Vec<T>> {
+        self.stream
+            .clone_dtoh(device)
+            .map_err(driver("copying to the host"))
+    }
+    /// A zero-filled device buffer of `len` values.
+    pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(&self, len: usize) -> Result<CudaSlice<T>> {
+        self.stream.alloc_zeros(len).map_err(driver("allocating"))
+    }
+
+    /// The loaded kernel `name` in `precision`, compiling its file with NVRTC on first use.
+    fn function(&self, name: &str, precision: Precision) -> Result<CudaFunction> {
+        let exported = kernels::exported_name(name, precision);
+        let mut cache = self.functions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = cache.get(&exported) {
+            return Ok(f.clone());
+        }
+        let file = kernels::file_of(name)
+            .ok_or_else(|| CudaError::Unsupported(format!("no kernel named {name}")))?;
+        let ptx: Ptx = kernels::compile(file, precision, self.arch)?;
+        let module = self
+            .ctx
+            .load_module(ptx)
+            .map_err(driver("loading a module"))?;
+        for k in file.kernels {
+            let e = kernels::exported_name(k, precision);
+            let f = module
+                .load_function(&e)
+                .map_err(driver("loading a kernel"))?;
+            cache.insert(e, f);
+        }
+        Ok(cache[&exported].clone())
+    }
+
+    /// The kernel and launch shape for `work_items` threads, `None` when there is no work.
+    fn prepare<T: DeviceReal>(
+        &self,
+        name: &str,
+        work_items: usize,
+    ) -> Result<Option<(CudaFunction, LaunchConfig)>> {
+        let Some(grid) = grid_size(work_items)? else {
+            return Ok(None);
+        };
+        let cfg = LaunchConfig {
+            grid_dim: (grid, 1, 1),
+            block_dim: (BLOCK_SIZE, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        Ok(Some((self.function(name, T::PRECISION)?, cfg)))
+    }
+}
+
+/// Queues a launch whose arguments were pushed in the kernel's parameter order.
+fn run(mut args: LaunchArgs<'_>, cfg: LaunchConfig) -> Result<()> {
+    // SAFETY: the callers check every buffer against the sizes the kernel indexes with and
+    // push the arguments with the kernel's parameter types, in order (the emulator calls the
+    // same kernels through typed declarations with the same order).
+    unsafe { args.launch(cfg) }
+        .map(|_| ())
+        .map_err(driver("launching a kernel"))
+}
+
+/// Launches kernel `$name` in precision `$t` over `$work` threads with the given arguments.
+macro_rules! launch {
+    ($backend:expr, $t:ty, $name:literal, $work:expr, [$($arg:expr),* $(,)?]) => {
+        match $backend.prepare::<$t>($name, $work)? {
+            None => Ok(()),
+            Some((f, cfg)) => {
+                let mut args = $backend.stream.launch_builder(&f);
+                $(args.arg($arg);)*
+                run(args, cfg)
+            }
+        }
+    };
+}
+
+/// A [`UvuPlan`]'s tables on the device.
+pub struct DeviceUvuPlan<T> {
+    plan: UvuPlan,
+    forward: DeviceContract<T>,
+    grad_x1: DeviceContract<T>,
+    grad_x2: DeviceContract<T>,
+    wterms: CudaSlice<i32>,
+    ijk: CudaSlice<i32>,
+    wcoef: CudaSlice<T>,
+}
+
+struct DeviceContract<T> {
+    rows: usize,
+    row_start: CudaSlice<i32>,
+    terms: CudaSlice<i32>,
+    pairs: CudaSlice<i32>,
+    coef: CudaSlice<T>,
+}
+
+/// A [`GatePlan`]'s tables on the device.
+pub struct DeviceGatePlan<T> {
+    plan: GatePlan,
+    out_table: CudaSlice<i32>,
+    out_scale: CudaSlice<T>,
+    in_table: CudaSlice<i32>,
+    in_scale: CudaSlice<T>,
+}
+
+/// A [`SortedScatter`] on the device.
+pub struct DeviceScatter {
+    plan: SortedScatter,
+    start: CudaSlice<i32>,
+    edges: CudaSlice<i32>,
+}
+
+/// An [`EdgeGraph`] on the device.
+pub struct DeviceEdgeGraph {
+    graph: EdgeGraph,
+    origin: CudaSlice<i32>,
+    tip: CudaSlice<i32>,
+    by_tip: DeviceScatter,
+    by_origin: DeviceScatter,
+}
+
+/// A [`GatherIndex`] on the device.
+pub struct DeviceGatherIndex {
+    index: GatherIndex,
+    idx: CudaSlice<i32>,
+}
+
+fn reals<T: DeviceReal>(values: &[f64]) -> Vec<T> {
+    values.iter().map(|&c| T::from_f64(c)).collect()
+}
+
+impl CudaBackend {
+    fn upload_contract<T: DeviceReal>(&self, t: &ContractTable) -> Result<DeviceContract<T>> {
+        Ok(DeviceContract {
+            rows: t.row_start.len() - 1,
+            row_start: self.upload(&t.row_start)?,
+            terms: self.upload_nonempty(&t.terms)?,
+            pairs: self.upload_nonempty(&t.pairs)?,
+            coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
+        })
+    }
+
+    /// Uploads a table, padding an empty one to one value (CUDA cannot allocate 0 bytes).
+    fn upload_nonempty<U: DeviceRepr + ValidAsZeroBits + Copy>(
+        &self,
+        v: &[U],
+    ) -> Result<CudaSlice<U>> {
+        if v.is_empty() {
+            self.zeros(1)
+        } else {
+            self.upload(v)
+        }
+    }
+
+    /// Uploads the tensor-product tables (once per model layer).
+    pub fn upload_uvu<T: DeviceReal>(&self, plan: &UvuPlan) -> Result<DeviceUvuPlan<T>> {
+        let w = plan.weight_grad();
+        Ok(DeviceUvuPlan {
+            plan: plan.clone(),
+            forward: self.upload_contract(plan.forward())?,
+            grad_x1: self.upload_contract(plan.grad_x1())?,
+            grad_x2: self.upload_contract(plan.grad_x2())?,
+            wterms: self.upload_nonempty(&w.wterms)?,
+            ijk: self.upload_nonempty(&w.ijk)?,
+            wcoef: self.upload_nonempty(&reals::<T>(&w.coef))?,
+        })
+    }
+
+    /// Uploads the gate tables.
+    pub fn upload_gate<T: DeviceReal>(&self, plan: &GatePlan) -> Result<DeviceGatePlan<T>> {
+        Ok(DeviceGatePlan {
+            plan: plan.clone(),
+            out_table: self.upload_nonempty(plan.out_table())?,
+            out_scale: self.upload_nonempty(&reals::<T>(plan.out_scale()))?,
+            in_table: self.upload_nonempty(plan.in_table())?,
+            in_scale: self.upload_nonempty(&reals::<T>(plan.in_scale()))?,
+        })
+    }
+
+    /// Uploads a scatter grouping.
+    pub fn upload_scatter(&self, plan: &SortedScatter) -> Result<DeviceScatter> {
+        Ok(DeviceScatter {
+            plan: plan.clone(),
+            start: self.upload(plan.start())?,
+            edges: self.upload_nonempty(plan.edges())?,
+        })
+    }
+
+    /// Uploads an edge list with its groupings.
+    pub fn upload_edges(&self, graph: &EdgeGraph) -> Result<DeviceEdgeGraph> {
+        Ok(DeviceEdgeGraph {
+            graph: graph.clone(),
+            origin: self.upload_nonempty(graph.origin())?,
+            tip: self.upload_nonempty(graph.tip())?,
+            by_tip: self.upload_scatter(graph.by_tip())?,
+            by_origin: self.upload_scatter(graph.by_origin())?,
+        })
+    }
+
+    /// Uploads gather indices.
+    pub fn upload_gather(&self, index: &GatherIndex) -> Result<DeviceGatherIndex> {
+        Ok(DeviceGatherIndex {
+            index: index.clone(),
+            idx: self.upload_nonempty(index.indices())?,
+        })
+    }
+
+    /// Spherical harmonics of `vectors` (`n×3`) into `out` (`n×dim`).
+    pub fn sh_forward<T: DeviceReal>(
+        &self,
+        plan: &ShPlan,
+        vectors: &CudaSlice<T>,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [n, lmax, norm] = plan.args(vectors.len(), out.len(), plan.dim())?;
+        launch!(
+            self,
+            T,
+            "sh_forward",
+            n as usize,
+            [&n, &lmax, &norm, vectors, out]
+        )
+    }
+
+    /// `grad_vectors = Σ_k grad_out[:, k] ∂Y_k/∂v` (overwritten).
+    pub fn sh_vjp<T: DeviceReal>(
+        &self,
+        plan: &ShPlan,
+        vectors: &CudaSlice<T>,
+        grad_out: &CudaSlice<T>,
+        grad_vectors: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [n, lmax, norm] = plan.args(vectors.len(), grad_out.len(), plan.dim())?;
+        plan.args(vectors.len(), grad_vectors.len(), 3)?;
+        launch!(
+            self,
+            T,
+            "sh_vjp",
+            n as usize,
+            [&n, &lmax, &norm, vectors, grad_out, grad_vectors]
+        )
+    }
+
+    /// Radial embedding of `lengths` into `out` (`edges × num_basis`).
+    pub fn bessel_forward<T: DeviceReal>(
+        &self,
+        plan: &RadialPlan,
+        lengths: &CudaSlice<T>,
+        frequencies: &CudaSlice<T>,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [ne, nb, p] = plan.args(
+            lengths.len(),
+            frequencies.len(),
+            &[("bessel out", out.len())],
+        )?;
+        let r_max = T::from_f64(plan.r_max());
+        launch!(
+            self,
+            T,
+            "bessel_forward",
+            ne as usize * nb as usize,
+            [&ne, &nb, &r_max, &p, lengths, frequencies, out]
+        )
+    }
+
+    /// VJPs of the radial embedding: overwrites `grad_lengths` and `grad_frequencies` (summed
+    /// over edges); `scratch` holds `edges × num_basis` values.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bessel_backward<T: DeviceReal>(
+        &self,
+        plan: &RadialPlan,
+        lengths: &CudaSlice<T>,
+        frequencies: &CudaSlice<T>,
+        grad_out: &CudaSlice<T>,
+        grad_lengths: &mut CudaSlice<T>,
+        grad_frequencies: &mut CudaSlice<T>,
+        scratch: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [ne, nb, p] = plan.args(
+            lengths.len(),
+            frequencies.len(),
+            &[
+                ("bessel grad_out", grad_out.len()),
+                ("bessel scratch", scratch.len()),
+            ],
+        )?;
+        check_len("bessel grad_lengths", grad_lengths.len(), lengths.len())?;
+        check_len(
+            "bessel grad_frequencies",
+            grad_frequencies.len(),
+            nb as usize,
+        )?;
+        let r_max = T::from_f64(plan.r_max());
+        launch!(
+            self,
+            T,
+            "bessel_backward",
+            ne as usize,
+            [
+                &ne,
+                &nb,
+                &r_max,
+                &p,
+                lengths,
+                frequencies,
+                grad_out,
+                grad_lengths,
+                &mut *scratch
+            ]
+        )?;
+        self.sum_rows(scratch, nb as usize, grad_frequencies)
+    }
+
+    /// Column sums `out[c] = Σ_r src[r, c]` (overwritten).
+    pub fn sum_rows<T: DeviceReal>(
+        &self,
+        src: &CudaSlice<T>,
+        width: usize,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        check_len("sum_rows out", out.len(), width)?;
+        let rows = src.len().checked_div(width).unwrap_or(0);
+        check_len("sum_rows src", src.len(), rows * width)?;
+        self.stream.memset_zeros(out).map_err(driver("zeroing"))?;
+        let (r, w) = (
+            to_i32("sum_rows rows", rows)?,
+            to_i32("sum_rows width", width)?,
+        );
+        let per = ROWS_PER_THREAD as i32;
+        launch!(
+            self,
+            T,
+            "sum_rows",
+            rows.div_ceil(ROWS_PER_THREAD) * width,
+            [&r, &w, &per, src, out]
+        )
+    }
+
+    /// `out[e, :] = x[idx[e], :]`.
+    pub fn gather<T: DeviceReal>(
+        &self,
+        index: &DeviceGatherIndex,
+        x: &CudaSlice<T>,
+        width: usize,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [n, w] = index.index.args(width, x.len(), out.len())?;
+        launch!(
+            self,
+            T,
+            "gather_rows",
+            n as usize * width,
+            [&n, &w, &index.idx, x, out]
+        )
+    }
+
+    /// `out[t, :] = Σ_{e→t} src[e, :]` (overwritten).
+    pub fn scatter_sum<T: DeviceReal>(
+        &self,
+        plan: &DeviceScatter,
+        src: &CudaSlice<T>,
+        width: usize,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [nt, w] = plan.plan.args(width, src.len(), out.len())?;
+        launch!(
+            self,
+            T,
+            "scatter_sum_sorted",
+            nt as usize * width,
+            [&nt, &w, &plan.start, &plan.edges, src, out]
+        )
+    }
+
+    fn contract<T: DeviceReal>(
+        &self,
+        table: &DeviceContract<T>,
+        n: usize,
+        (a, width_a): (&CudaSlice<T>, usize),
+        (b, width_b): (&CudaSlice<T>, usize),
+        (w, num_w): (&CudaSlice<T>, usize),
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let (n32, rows) = (n as i32, table.rows as i32);
+        let (wa, wb, nw) = (width_a as i32, width_b as i32, num_w as i32);
+        launch!(
+            self,
+            T,
+            "tp_contract",
+            n * table.rows,
+            [
+                &n32,
+                &rows,
+                &table.row_start,
+                &table.terms,
+                &table.pairs,
+                &table.coef,
+                a,
+                &wa,
+                b,
+                &wb,
+                w,
+                &nw,
+                out
+            ]
+        )
+    }
+
+    /// `out[z] = TP(x1[z], x2[z]; w[z])` (overwritten).
+    pub fn tp_forward<T: DeviceReal>(
+        &self,
+        plan: &DeviceUvuPlan<T>,
+        x1: &CudaSlice<T>,
+        x2: &CudaSlice<T>,
+        weights: &CudaSlice<T>,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [d1, d2, _] = plan.plan.dims();
+        let wn = plan.plan.weight_numel();
+        let n = plan
+            .plan
+            .forward_batch([x1.len(), x2.len(), weights.len(), out.len()])?;
+        self.contract(&plan.forward, n, (x1, d1), (x2, d2), (weights, wn), out)
+    }
+
+    /// Gradients of the tensor product with respect to `x1`, `x2` and the per-sample weights
+    /// (all overwritten).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tp_backward<T: DeviceReal>(
+        &self,
+        plan: &DeviceUvuPlan<T>,
+        x1: &CudaSlice<T>,
+        x2: &CudaSlice<T>,
+        weights: &CudaSlice<T>,
+        grad_out: &CudaSlice<T>,
+        grad_x1: &mut CudaSlice<T>,
+        grad_x2: &mut CudaSlice<T>,
+        grad_weights: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [d1, d2, d3] = plan.plan.dims();
+        let wn = plan.plan.weight_numel();
+        let n = plan.plan.backward_batch([
+            x1.len(),
+            x2.len(),
+            weights.len(),
+            grad_out.len(),
+            grad_x1.len(),
+            grad_x2.len(),
+            grad_weights.len(),
+        ])?;
+        let w = (weights, wn);
+        self.contract(&plan.grad_x1, n, (grad_out, d3), (x2, d2), w, grad_x1)?;
+        self.contract(&plan.grad_x2, n, (x1, d1), (grad_out, d3), w, grad_x2)?;
+        let (n32, wn32) = (n as i32, wn as i32);
+        let (d1i, d2i, d3i) = (d1 as i32, d2 as i32, d3 as i32);
+        launch!(
+            self,
+            T,
+            "tp_weight_grad",
+            n * wn,
+            [
+                &n32,
+                &wn32,
+                &plan.wterms,
+                &plan.ijk,
+                &plan.wcoef,
+                x1,
+                &d1i,
+                x2,
+                &d2i,
+                grad_out,
+                &d3i,
+                grad_weights
+            ]
+        )
+    }
+
+    /// Gate of a batch `x` (`n × dim_in`) into `out` (`n × dim_out`).
+    pub fn gate_forward<T: DeviceReal>(
+        &self,
+        plan: &DeviceGatePlan<T>,
+        x: &CudaSlice<T>,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let dout = plan.plan.reference().irreps_out().dim();
+        let [n, din, dout32] = plan.plan.args(x.len(), &[("gate out", out.len(), dout)])?;
+        launch!(
+            self,
+            T,
+            "gate_forward",
+            n as usize * dout,
+            [&n, &din, &dout32, &plan.out_table, &plan.out_scale, x, out]
+        )
+    }
+
+    /// VJP of the gate: overwrites `grad_x` (`n × dim_in`).
+    pub fn gate_backward<T: DeviceReal>(
+        &self,
+        plan: &DeviceGatePlan<T>,
+        x: &CudaSlice<T>,
+        grad_out: &CudaSlice<T>,
+        grad_x: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let reference = plan.plan.reference();
+        let (din, dout) = (reference.irreps_in().dim(), reference.irreps_out().dim());
+        let [n, din32, dout32] = plan.plan.args(
+            x.len(),
+            &[
+                ("gate grad_out", grad_out.len(), dout),
+                ("gate grad_x", grad_x.len(), din),
+            ],
+        )?;
+        launch!(
+            self,
+            T,
+            "gate_backward",
+            n as usize * din,
+            [
+                &n,
+                &din32,
+                &dout32,
+                &plan.in_table,
+                &plan.in_scale,
+                x,
+                grad_out,
+                grad_x
+            ]
+        )
+    }
+
+    /// `vectors[e] = pos[tip[e]] - pos[origin[e]]` (`edges × 3`).
+    pub fn edge_vectors<T: DeviceReal>(
+        &self,
+        graph: &DeviceEdgeGraph,
+        pos: &CudaSlice<T>,
+        vectors: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [ne, _] = graph.graph.args(
+            &[("positions", pos.len())],
+            &[("edge vectors", vectors.len())],
+        )?;
+        launch!(
+            self,
+            T,
+            "edge_vectors",
+            3 * ne as usize,
+            [&ne, &graph.origin, &graph.tip, pos, vectors]
+        )
+    }
+
+    /// VJP of [`Self::edge_vectors`]: overwrites `grad_pos` (`atoms × 3`).
+    pub fn edge_vectors_vjp<T: DeviceReal>(
+        &self,
+        graph: &DeviceEdgeGraph,
+        grad_vectors: &CudaSlice<T>,
+        grad_pos: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let [_, na] = graph.graph.args(
+            &[("grad positions", grad_pos.len())],
+            &[("grad edge vectors", grad_vectors.len())],
+        )?;
+        let (t, o) = (&graph.by_tip, &graph.by_origin);
+        launch!(
+            self,
+            T,
+            "edge_vectors_vjp",
+            3 * na as usize,
+            [
+                &na,
+                &t.start,
+                &t.edges,
+                &o.start,
+                &o.edges,
+                grad_vectors,
+                grad_pos
+            ]
+        )
+    }
+}
