@@ -5,9 +5,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mlff_md::Molecule;
-use mlff_nequip::{
-    AtomicGraph, LossWeights, Nequip, NequipConfig, NumFeatures, Targets, loss_and_gradient,
-};
+use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures, Targets, batch_loss_gradient};
+use mlff_train::TrainConfig;
 use rand::{Rng, SeedableRng};
 
 struct Size {
@@ -93,14 +92,15 @@ fn bench(c: &mut Criterion) {
             forces: &noisy,
             ..targets
         };
+        let loss = TrainConfig::rmd17_paper().loss().unwrap();
         group.bench_function(format!("loss_and_gradient/{}", size.name), |b| {
             b.iter(|| {
-                loss_and_gradient::<f32>(
+                batch_loss_gradient::<f32>(
                     model.architecture(),
                     model.params(),
                     &graph,
                     targets,
-                    LossWeights::default(),
+                    &loss,
                 )
                 .unwrap()
             })

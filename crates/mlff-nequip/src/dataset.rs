@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::graph::AtomicGraph;
 use crate::model::Nequip;
+use crate::types::TypeMap;
 use mlff_data::Dataset;
 use ndarray::Axis;
 
@@ -27,8 +28,22 @@ fn frame_rows(data: &Dataset, indices: &[usize]) -> Vec<(Vec<u8>, Vec<[f64; 3]>)
 /// The graph of frames `indices` of `data` (positions in the dataset's length unit, which
 /// must be the model's).
 pub fn graph_of(model: &Nequip, data: &Dataset, indices: &[usize]) -> Result<AtomicGraph> {
+    graph_with(model.types(), model.config().r_max, data, indices)
+}
+
+/// [`graph_of`] for a type map and cutoff.
+pub fn graph_with(
+    types: &TypeMap,
+    r_max: f64,
+    data: &Dataset,
+    indices: &[usize],
+) -> Result<AtomicGraph> {
     let rows = frame_rows(data, indices);
-    model.graph(rows.iter().map(|(z, p)| (z.as_slice(), p.as_slice())))
+    AtomicGraph::new(
+        rows.iter().map(|(z, p)| (z.as_slice(), p.as_slice())),
+        types,
+        r_max,
+    )
 }
 
 /// Predicted energies (per frame) and forces (`frames × atoms × 3`, flat) of a dataset.

@@ -1,38 +1,20 @@
-//! The training loss (nequip's per-atom energy MSE and force MSE) and its exact gradient.
+//! The training loss of a batch and its exact gradient with respect to every parameter.
 //!
-//! The force term needs `∂F/∂θ = −∂²E/∂θ∂r`. Two passes give it: a plain pass for the
-//! energies and forces (hence the loss and its cotangents `d_f = dL/dE_f`, `v = dL/dF`),
-//! then one forward + reverse pass over dual numbers. The reverse pass is linear in its
-//! energy seed, so seeding frame `f` with `1 + ε d_f` while the positions carry tangent `−v`
-//! leaves in the tangent of the parameter gradient exactly
-//! `∇_θ(Σ_f d_f E_f) − ∇_θ(∇_r E · v)` — the loss gradient, both terms in one pass
-//! (design notes §5, design B).
+//! The loss itself (nequip's `loss_coeffs`: per-atom energy MSE, force MSE, L1 variants) is
+//! `mlff_train::LossFunction`; this module supplies the model's side. The force term needs
+//! `∂F/∂θ = −∂²E/∂θ∂r`. Two passes give it: a plain pass for energies and forces (hence the
+//! error sums and the cotangents `d_f = ∂L/∂E_f`, `v = ∂L/∂F`), then one forward + reverse
+//! pass over dual numbers. The reverse pass is linear in its energy seed, so seeding frame `f`
+//! with `1 + ε d_f` while the positions carry tangent `−v` leaves in the tangent of the
+//! parameter gradient exactly `∇_θ(Σ_f d_f E_f) − ∇_θ(∇_r E · v)` — the loss gradient, both
+//! terms in one pass (design notes §5, design B).
 
 use crate::architecture::Architecture;
 use crate::error::{NequipError, Result};
 use crate::evaluate::{backward, forward};
 use crate::graph::AtomicGraph;
 use mlff_e3::{Dual, Scalar};
-use serde::{Deserialize, Serialize};
-
-/// Weights of the loss terms (nequip's `loss_coeffs`): per-atom energy MSE and force MSE.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LossWeights {
-    /// Coefficient of the per-atom energy MSE.
-    pub energy: f64,
-    /// Coefficient of the force-component MSE.
-    pub forces: f64,
-}
-
-impl Default for LossWeights {
-    /// nequip's rMD17 recipe: 1 : 1000.
-    fn default() -> Self {
-        Self {
-            energy: 1.0,
-            forces: 1000.0,
-        }
-    }
-}
+use mlff_train::{BatchShape, LossFunction, LossParts};
 
 /// Reference labels of a batch.
 #[derive(Clone, Copy, Debug)]
@@ -43,43 +25,31 @@ pub struct Targets<'a> {
     pub forces: &'a [f64],
 }
 
-/// Loss value and error statistics of a batch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LossParts {
-    /// Weighted total.
-    pub total: f64,
-    /// Mean of ((E − E_ref)/N)² over frames.
-    pub energy_mse: f64,
-    /// Mean of |E − E_ref|/N over frames.
-    pub energy_mae: f64,
-    /// Mean squared force-component error.
-    pub force_mse: f64,
-    /// Mean absolute force-component error.
-    pub force_mae: f64,
-    /// Frames in the batch.
-    pub frames: usize,
-    /// Force components in the batch.
-    pub force_components: usize,
-}
-
-struct Cotangents {
-    parts: LossParts,
-    d_energy: Vec<f64>,
-    d_forces: Vec<f64>,
-}
-
-fn cotangents(
+/// Energies and forces of a batch computed in `T`, returned in f64.
+fn energies_forces<T: Scalar>(
+    arch: &Architecture,
+    params: &[f64],
     graph: &AtomicGraph,
-    energies: &[f64],
-    forces: &[f64],
-    targets: Targets<'_>,
-    weights: LossWeights,
-) -> Result<Cotangents> {
-    let nf = graph.num_frames();
-    let nc = forces.len();
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
+    let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
+    let (e, tape) = forward(arch, &p, graph, &pos)?;
+    let ones = vec![T::one(); graph.num_frames()];
+    let g = backward(arch, &p, graph, &tape, &ones, false)?;
+    Ok((
+        e.frames.iter().map(|v| v.value()).collect(),
+        g.positions.iter().map(|v| -v.value()).collect(),
+    ))
+}
+
+fn check_targets(graph: &AtomicGraph, targets: Targets<'_>) -> Result<()> {
     for (what, got, expected) in [
-        ("target energies", targets.energies.len(), nf),
-        ("target forces", targets.forces.len(), nc),
+        (
+            "target energies",
+            targets.energies.len(),
+            graph.num_frames(),
+        ),
+        ("target forces", targets.forces.len(), graph.num_atoms() * 3),
     ] {
         if got != expected {
             return Err(NequipError::Shape {
@@ -89,95 +59,95 @@ fn cotangents(
             });
         }
     }
-    let mut parts = LossParts {
-        frames: nf,
-        force_components: nc,
-        ..Default::default()
-    };
-    let mut d_energy = vec![0.0; nf];
+    Ok(())
+}
+
+fn error_sums(
+    graph: &AtomicGraph,
+    energies: &[f64],
+    forces: &[f64],
+    targets: Targets<'_>,
+) -> LossParts {
+    let mut parts = LossParts::default();
     for (f, r) in graph.frame_offsets().windows(2).enumerate() {
-        let atoms = (r[1] - r[0]).max(1) as f64;
-        let err = (energies[f] - targets.energies[f]) / atoms;
-        parts.energy_mse += err * err / nf as f64;
-        parts.energy_mae += err.abs() / nf as f64;
-        d_energy[f] = weights.energy * 2.0 * err / atoms / nf as f64;
+        let atoms = r[0] * 3..r[1] * 3;
+        parts.add_frame(
+            energies[f],
+            targets.energies[f],
+            r[1] - r[0],
+            &forces[atoms.clone()],
+            &targets.forces[atoms],
+        );
     }
-    let d_forces: Vec<f64> = forces
-        .iter()
-        .zip(targets.forces)
-        .map(|(&p, &t)| {
-            let err = p - t;
-            parts.force_mse += err * err / nc as f64;
-            parts.force_mae += err.abs() / nc as f64;
-            weights.forces * 2.0 * err / nc as f64
-        })
-        .collect();
-    parts.total = weights.energy * parts.energy_mse + weights.forces * parts.force_mse;
-    Ok(Cotangents {
-        parts,
-        d_energy,
-        d_forces,
-    })
+    parts
 }
 
-/// Loss of a batch without gradients (validation), computed in `T`.
-pub fn loss<T: Scalar>(
+/// Error sums of a batch (no gradient), computed in `T`.
+pub fn batch_errors<T: Scalar>(
     arch: &Architecture,
     params: &[f64],
     graph: &AtomicGraph,
     targets: Targets<'_>,
-    weights: LossWeights,
 ) -> Result<LossParts> {
-    let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
-    let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
-    let (e, tape) = forward(arch, &p, graph, &pos)?;
-    let ones = vec![T::one(); graph.num_frames()];
-    let g = backward(arch, &p, graph, &tape, &ones, false)?;
-    let energies: Vec<f64> = e.frames.iter().map(|v| v.value()).collect();
-    let forces: Vec<f64> = g.positions.iter().map(|v| -v.value()).collect();
-    Ok(cotangents(graph, &energies, &forces, targets, weights)?.parts)
+    check_targets(graph, targets)?;
+    let (energies, forces) = energies_forces::<T>(arch, params, graph)?;
+    Ok(error_sums(graph, &energies, &forces, targets))
 }
 
-/// Loss of a batch and its exact gradient with respect to every parameter (zero for fixed
-/// ones), computed in `T` (f32 or f64); the gradient is returned in f64.
-pub fn loss_and_gradient<T: Scalar>(
+/// Error sums of a batch and the exact gradient of `loss` with respect to every parameter
+/// (zero for fixed ones), computed in `T` (f32 or f64); the gradient is returned in f64.
+pub fn batch_loss_gradient<T: Scalar>(
     arch: &Architecture,
     params: &[f64],
     graph: &AtomicGraph,
     targets: Targets<'_>,
-    weights: LossWeights,
+    loss: &LossFunction,
 ) -> Result<(LossParts, Vec<f64>)> {
-    let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
-    let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
-    let (e, tape) = forward(arch, &p, graph, &pos)?;
-    let ones = vec![T::one(); graph.num_frames()];
-    let g = backward(arch, &p, graph, &tape, &ones, false)?;
-    drop(tape);
-    let energies: Vec<f64> = e.frames.iter().map(|v| v.value()).collect();
-    let forces: Vec<f64> = g.positions.iter().map(|v| -v.value()).collect();
-    let c = cotangents(graph, &energies, &forces, targets, weights)?;
-    if !c.parts.total.is_finite() {
-        return Ok((c.parts, vec![f64::NAN; params.len()]));
+    check_targets(graph, targets)?;
+    let (energies, forces) = energies_forces::<T>(arch, params, graph)?;
+    let parts = error_sums(graph, &energies, &forces, targets);
+    if !parts.is_finite() {
+        return Ok((parts, vec![f64::NAN; params.len()]));
+    }
+    let shape = BatchShape {
+        n_frames: graph.num_frames(),
+        n_atoms: graph.num_atoms(),
+    };
+    let mut d_forces = vec![0.0; forces.len()];
+    let mut d_energy = Vec::with_capacity(graph.num_frames());
+    for (f, r) in graph.frame_offsets().windows(2).enumerate() {
+        let n = r[1] - r[0];
+        d_energy.push(loss.energy_derivative(shape, energies[f], targets.energies[f], n));
+        let atoms = r[0] * 3..r[1] * 3;
+        loss.force_derivatives(
+            shape,
+            &forces[atoms.clone()],
+            &targets.forces[atoms.clone()],
+            &mut d_forces[atoms],
+        );
     }
 
-    let dp: Vec<Dual<T>> = p.iter().map(|&v| Dual::constant(v)).collect();
-    let dpos: Vec<Dual<T>> = pos
+    let dp: Vec<Dual<T>> = params
         .iter()
-        .zip(&c.d_forces)
-        .map(|(&x, &v)| Dual::new(x, T::from_f64(-v)))
+        .map(|&v| Dual::constant(T::from_f64(v)))
         .collect();
-    let (_, dtape) = forward(arch, &dp, graph, &dpos)?;
-    let de: Vec<Dual<T>> = c
-        .d_energy
+    let dpos: Vec<Dual<T>> = graph
+        .positions()
+        .iter()
+        .zip(&d_forces)
+        .map(|(&x, &v)| Dual::new(T::from_f64(x), T::from_f64(-v)))
+        .collect();
+    let (_, tape) = forward(arch, &dp, graph, &dpos)?;
+    let seed: Vec<Dual<T>> = d_energy
         .iter()
         .map(|&d| Dual::new(T::one(), T::from_f64(d)))
         .collect();
-    let dg = backward(arch, &dp, graph, &dtape, &de, true)?;
-    let grad = dg
+    let g = backward(arch, &dp, graph, &tape, &seed, true)?;
+    let grad = g
         .params
         .expect("requested")
         .iter()
         .map(|d| d.eps.value())
         .collect();
-    Ok((c.parts, grad))
+    Ok((parts, grad))
 }

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{batch_graph, random_molecule, rng, small_model};
-use mlff_nequip::{LossWeights, Targets, loss, loss_and_gradient};
+use mlff_nequip::{Targets, batch_errors, batch_loss_gradient};
+use mlff_train::{EnergyTerm, ForceTerm, LossFunction};
 
 #[test]
 fn forces_are_minus_the_energy_gradient() {
@@ -33,8 +34,22 @@ fn forces_are_minus_the_energy_gradient() {
     );
 }
 
+fn loss_fn(energy: f64, forces: f64) -> LossFunction {
+    LossFunction {
+        energy: (energy > 0.0).then_some(EnergyTerm {
+            coeff: energy,
+            per_atom: true,
+            squared: true,
+        }),
+        forces: (forces > 0.0).then_some(ForceTerm {
+            coeff: forces,
+            squared: true,
+        }),
+    }
+}
+
 /// Labels near the model's own predictions, so both loss terms have non-trivial gradients.
-fn check_loss_gradient(weights: LossWeights) {
+fn check_loss_gradient(loss: LossFunction) {
     let model = small_model(3);
     let mut r = rng(4);
     let mols = vec![random_molecule(&mut r, 6), random_molecule(&mut r, 5)];
@@ -53,9 +68,11 @@ fn check_loss_gradient(weights: LossWeights) {
     };
     let arch = model.architecture();
     let params = model.params().to_vec();
-    let (parts, grad) = loss_and_gradient::<f64>(arch, &params, &graph, targets, weights).unwrap();
-    let direct = loss::<f64>(arch, &params, &graph, targets, weights).unwrap();
-    assert_eq!(parts, direct);
+    let (parts, grad) = batch_loss_gradient::<f64>(arch, &params, &graph, targets, &loss).unwrap();
+    assert_eq!(
+        parts,
+        batch_errors::<f64>(arch, &params, &graph, targets).unwrap()
+    );
     let mask = arch.layout.trainable_mask();
     let scale = grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(scale > 0.0);
@@ -68,9 +85,7 @@ fn check_loss_gradient(weights: LossWeights) {
             let at = |d: f64| {
                 let mut p = params.clone();
                 p[i] += d;
-                loss::<f64>(arch, &p, &graph, targets, weights)
-                    .unwrap()
-                    .total
+                loss.value(&batch_errors::<f64>(arch, &p, &graph, targets).unwrap())
             };
             let fd = if mask[i] {
                 (at(h) - at(-h)) / (2.0 * h)
@@ -82,32 +97,24 @@ fn check_loss_gradient(weights: LossWeights) {
         }
     }
     assert!(checked > 50);
+    println!("{loss:?}: worst relative error {worst:e}");
     assert!(
         worst < 1e-6,
-        "{weights:?}: loss gradient vs finite difference: relative error {worst:e}"
+        "{loss:?}: loss gradient vs finite difference: relative error {worst:e}"
     );
 }
 
 #[test]
 fn energy_loss_gradient_is_exact() {
-    check_loss_gradient(LossWeights {
-        energy: 1.0,
-        forces: 0.0,
-    });
+    check_loss_gradient(loss_fn(1.0, 0.0));
 }
 
 #[test]
 fn force_loss_gradient_is_exact() {
-    check_loss_gradient(LossWeights {
-        energy: 0.0,
-        forces: 1.0,
-    });
+    check_loss_gradient(loss_fn(0.0, 1.0));
 }
 
 #[test]
 fn combined_loss_gradient_is_exact() {
-    check_loss_gradient(LossWeights {
-        energy: 1.0,
-        forces: 1000.0,
-    });
+    check_loss_gradient(loss_fn(1.0, 1000.0));
 }

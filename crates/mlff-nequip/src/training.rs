@@ -1,0 +1,250 @@
+//! Training a NequIP model on a dataset with `mlff-train`: the objective, the statistics nequip
+//! derives from the training set, and the run with checkpoints of the model.
+
+use crate::architecture::Architecture;
+use crate::checkpoint::Checkpoint;
+use crate::config::{NequipConfig, PerType, Precision};
+use crate::dataset::graph_with;
+use crate::error::{NequipError, Result};
+use crate::loss::{Targets, batch_errors, batch_loss_gradient};
+use crate::model::Nequip;
+use crate::types::TypeMap;
+use mlff_data::Dataset;
+use mlff_train::{
+    CheckpointKind, DataStats, LossFunction, LossParts, Objective, ObjectiveError, TrainConfig,
+    TrainOutcome, TrainState, Trainer,
+};
+use ndarray::Axis;
+use std::path::{Path, PathBuf};
+
+/// Frames per graph when evaluating (validation, test).
+const EVAL_BATCH: usize = 32;
+
+/// A model's loss on a labelled dataset, for `mlff_train::Trainer`.
+pub struct NequipObjective<'a> {
+    arch: &'a Architecture,
+    types: &'a TypeMap,
+    r_max: f64,
+    precision: Precision,
+    data: &'a Dataset,
+}
+
+impl<'a> NequipObjective<'a> {
+    /// The objective of `model`'s architecture on `data` (which needs energies and forces, in
+    /// the model's units).
+    pub fn new(model: &'a Nequip, data: &'a Dataset) -> Result<Self> {
+        data.require_energies()?;
+        data.require_forces()?;
+        Ok(Self {
+            arch: model.architecture(),
+            types: model.types(),
+            r_max: model.config().r_max,
+            precision: model.config().precision()?,
+            data,
+        })
+    }
+
+    fn targets(&self, indices: &[usize]) -> (Vec<f64>, Vec<f64>) {
+        let e = self.data.energies().expect("checked in new");
+        let f = self.data.forces().expect("checked in new");
+        let energies = indices.iter().map(|&i| e[i]).collect();
+        let forces = indices
+            .iter()
+            .flat_map(|&i| f.index_axis(Axis(0), i).iter().copied().collect::<Vec<_>>())
+            .collect();
+        (energies, forces)
+    }
+
+    fn batch_gradient(
+        &self,
+        params: &[f64],
+        batch: &[usize],
+        loss: &LossFunction,
+    ) -> Result<(LossParts, Vec<f64>)> {
+        let graph = graph_with(self.types, self.r_max, self.data, batch)?;
+        let (energies, forces) = self.targets(batch);
+        let targets = Targets {
+            energies: &energies,
+            forces: &forces,
+        };
+        match self.precision {
+            Precision::F32 => batch_loss_gradient::<f32>(self.arch, params, &graph, targets, loss),
+            Precision::F64 => batch_loss_gradient::<f64>(self.arch, params, &graph, targets, loss),
+        }
+    }
+
+    fn errors(&self, params: &[f64], indices: &[usize]) -> Result<LossParts> {
+        let mut total = LossParts::default();
+        for chunk in indices.chunks(EVAL_BATCH) {
+            let graph = graph_with(self.types, self.r_max, self.data, chunk)?;
+            let (energies, forces) = self.targets(chunk);
+            let targets = Targets {
+                energies: &energies,
+                forces: &forces,
+            };
+            let parts = match self.precision {
+                Precision::F32 => batch_errors::<f32>(self.arch, params, &graph, targets)?,
+                Precision::F64 => batch_errors::<f64>(self.arch, params, &graph, targets)?,
+            };
+            total.merge(&parts);
+        }
+        Ok(total)
+    }
+}
+
+impl Objective for NequipObjective<'_> {
+    fn n_examples(&self) -> usize {
+        self.data.len()
+    }
+
+    fn n_params(&self) -> usize {
+        self.arch.layout.len()
+    }
+
+    fn loss_and_gradient(
+        &self,
+        params: &[f64],
+        batch: &[usize],
+        loss: &LossFunction,
+        grad: &mut [f64],
+    ) -> std::result::Result<LossParts, ObjectiveError> {
+        let (parts, g) = self.batch_gradient(params, batch, loss)?;
+        grad.copy_from_slice(&g);
+        Ok(parts)
+    }
+
+    fn evaluate(
+        &self,
+        params: &[f64],
+        indices: &[usize],
+    ) -> std::result::Result<LossParts, ObjectiveError> {
+        Ok(self.errors(params, indices)?)
+    }
+}
+
+/// Fills in what nequip derives from the training data (`avg_num_neighbors`, per-type energy
+/// shifts from a least-squares fit on species counts, per-type scales = force RMS) where the
+/// configuration leaves them unset. Returns the statistics.
+pub fn apply_training_statistics(
+    config: &mut NequipConfig,
+    data: &Dataset,
+    train: &[usize],
+) -> Result<DataStats> {
+    let stats = DataStats::compute(data, train, config.r_max)
+        .map_err(|e| NequipError::Config(format!("training statistics: {e}")))?;
+    let types = TypeMap::from_symbols(&config.type_names)?;
+    if config.avg_num_neighbors.is_none() {
+        config.avg_num_neighbors = Some(stats.avg_num_neighbors.max(1e-3));
+    }
+    if config.per_type_energy_shifts.is_none() {
+        let shifts = types
+            .atomic_numbers()
+            .iter()
+            .map(|&z| stats.energy_shift_of(z).unwrap_or(0.0))
+            .collect();
+        config.per_type_energy_shifts = Some(PerType::List(shifts));
+    }
+    if config.per_type_energy_scales.is_none() {
+        let rms = stats.forces_rms.filter(|r| *r > 0.0).unwrap_or(1.0);
+        config.per_type_energy_scales = Some(PerType::Uniform(rms));
+    }
+    Ok(stats)
+}
+
+/// Where a run writes: the trainer's state files plus our model checkpoints.
+#[derive(Clone, Debug)]
+pub struct RunFiles {
+    /// The run directory.
+    pub dir: PathBuf,
+}
+
+impl RunFiles {
+    /// Model with the best validation metric.
+    pub fn best_model(&self) -> PathBuf {
+        self.dir.join("best_model.json")
+    }
+    /// Model at the last checkpoint.
+    pub fn last_model(&self) -> PathBuf {
+        self.dir.join("last_model.json")
+    }
+    /// The trainer's resumable state.
+    pub fn state(&self) -> PathBuf {
+        self.dir.join(mlff_train::STATE_FILE)
+    }
+}
+
+/// A finished run: the best model (by the validation metric) and the trainer's outcome.
+pub struct TrainedModel {
+    /// The model with the best validation weights (EMA weights when `use_ema`).
+    pub model: Nequip,
+    /// The trainer's final state and stop reason.
+    pub outcome: TrainOutcome,
+}
+
+/// Trains `model` (already carrying its statistics) on frames `train` of `data`, validating on
+/// `val`; with `dir`, writes checkpoints there (and resumes from them when `resume`).
+pub fn train(
+    model: Nequip,
+    config: TrainConfig,
+    data: &Dataset,
+    train: Vec<usize>,
+    val: Vec<usize>,
+    dir: Option<&Path>,
+    resume: bool,
+    progress: bool,
+) -> Result<TrainedModel> {
+    let objective = NequipObjective::new(&model, data)?;
+    let units = Some(data.units());
+    let mut best: Option<Vec<f64>> = None;
+    let fail = |e: mlff_train::TrainError| NequipError::Config(format!("training: {e}"));
+    let outcome = {
+        let mut trainer = Trainer::new(&objective, config, train, val)
+            .map_err(fail)?
+            .progress(progress);
+        if let Some(dir) = dir {
+            trainer = trainer.output_dir(dir);
+        }
+        let files = dir.map(|d| RunFiles {
+            dir: d.to_path_buf(),
+        });
+        let template = &model;
+        let best_ref = &mut best;
+        trainer = trainer.on_checkpoint(move |event| {
+            let mut m = template.clone();
+            m.set_params(event.weights)?;
+            if matches!(event.kind, CheckpointKind::Best) {
+                *best_ref = Some(event.weights.to_vec());
+            }
+            if let Some(files) = &files {
+                let meta =
+                    serde_json::json!({"epoch": event.epoch, "kind": format!("{:?}", event.kind)});
+                let path = match event.kind {
+                    CheckpointKind::Best => files.best_model(),
+                    _ => files.last_model(),
+                };
+                Checkpoint::of(&m, units, meta).save(&path)?;
+            }
+            Ok(())
+        });
+        match (dir, resume) {
+            (Some(d), true) if d.join(mlff_train::STATE_FILE).is_file() => {
+                let state = TrainState::load(&d.join(mlff_train::STATE_FILE)).map_err(fail)?;
+                trainer.resume(state).map_err(fail)?
+            }
+            _ => trainer.run(model.params().to_vec()).map_err(fail)?,
+        }
+    };
+    let mut final_model = model;
+    let weights = match (&best, dir) {
+        (Some(w), _) => w.clone(),
+        (None, Some(d)) if d.join("best_model.json").is_file() => {
+            Checkpoint::load(&d.join("best_model.json"))?.params
+        }
+        _ => outcome.state.model_weights().to_vec(),
+    };
+    final_model.set_params(&weights)?;
+    Ok(TrainedModel {
+        model: final_model,
+        outcome,
+    })
+}
