@@ -126,6 +126,20 @@ impl Linear {
         self.weight_numel
     }
 
+    /// Floating-point operations of one forward sample: 2 per weight and irrep component.
+    pub fn forward_flops_per_sample(&self) -> usize {
+        self.paths
+            .iter()
+            .map(|p| 2 * p.mul_in * p.mul_out * p.dim)
+            .sum()
+    }
+
+    /// Floating-point operations of one backward sample: the input gradient and the weight
+    /// gradient, 2 each per weight and irrep component.
+    pub fn backward_flops_per_sample(&self) -> usize {
+        2 * self.forward_flops_per_sample()
+    }
+
     fn check<T: Scalar>(&self, x: &[T], weights: &[T]) -> Result<usize> {
         let n = batch_rows("linear x (batch×dim_in)", x, self.irreps_in.dim())?;
         check_len("linear weights", weights.len(), self.weight_numel)?;
