@@ -11,8 +11,13 @@
 //!
 //! Throughput is reported in FLOP/s as counted by `forward_flops_per_sample` /
 //! `backward_flops_per_sample` (real arithmetic; a `Dual` operation counts once).
+//!
+//! With `MLFF_BENCH_CPU_TIME=1` the clock is the CPU time of all the process's threads (from
+//! `/proc/self/task/*/schedstat`) instead of wall time: on a machine shared with other jobs
+//! that counts only the time this benchmark actually ran.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use mlff_e3::{Dual, Irreps, Linear, Scalar, TensorProduct, Weights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -59,9 +64,81 @@ fn random<T: BenchScalar>(rng: &mut ChaCha8Rng, n: usize) -> Vec<T> {
     (0..n).map(|_| T::draw(rng)).collect()
 }
 
+/// CPU time of every thread of this process, summed.
+struct CpuTime;
+
+fn process_cpu_ns() -> u64 {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task is readable");
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        process_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        process_cpu_ns() - start
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self
+    }
+}
+
+impl ValueFormatter for CpuTime {
+    fn scale_values(&self, typical_ns: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match typical_ns {
+            t if t >= 1e9 => (1e-9, "s cpu"),
+            t if t >= 1e6 => (1e-6, "ms cpu"),
+            t if t >= 1e3 => (1e-3, "µs cpu"),
+            _ => (1.0, "ns cpu"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+    fn scale_throughputs(
+        &self,
+        typical_ns: f64,
+        t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let per_iter = match *t {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => n,
+            Throughput::ElementsAndBytes { elements, .. } => elements,
+            Throughput::Bits(n) => n,
+        } as f64;
+        let per_cpu_s = per_iter * 1e9 / typical_ns;
+        let (factor, unit) = if per_cpu_s >= 1e9 {
+            (1e-9, "Gelem/cpu-s")
+        } else {
+            (1e-6, "Melem/cpu-s")
+        };
+        values
+            .iter_mut()
+            .for_each(|v| *v = per_iter * 1e9 / *v * factor);
+        unit
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
 /// Forward and backward of `tp` over `n` samples with the given weight sharing.
-fn bench_product<T: BenchScalar>(
-    c: &mut Criterion,
+fn bench_product<T: BenchScalar, M: Measurement>(
+    c: &mut Criterion<M>,
     group_name: String,
     tp: &TensorProduct,
     n: usize,
@@ -75,10 +152,7 @@ fn bench_product<T: BenchScalar>(
     );
     let x1: Vec<T> = random(&mut rng, n * d1);
     let x2: Vec<T> = random(&mut rng, n * d2);
-    let w: Vec<T> = random(
-        &mut rng,
-        if per_sample { n } else { 1 } * tp.weight_numel(),
-    );
+    let w: Vec<T> = random(&mut rng, if per_sample { n } else { 1 } * tp.weight_numel());
     let weights = if per_sample {
         Weights::PerSample(&w)
     } else {
@@ -121,24 +195,39 @@ fn bench_product<T: BenchScalar>(
 }
 
 /// The convolution product of one configuration on `EDGES` edges.
-fn bench_convolution<T: BenchScalar>(c: &mut Criterion, config: &str, mul: usize, lmax: u32) {
+fn bench_convolution<T: BenchScalar, M: Measurement>(
+    c: &mut Criterion<M>,
+    config: &str,
+    mul: usize,
+    lmax: u32,
+) {
     let feat = features(mul, lmax);
     let tp = TensorProduct::nequip_convolution(&feat, &Irreps::spherical_harmonics(lmax), &feat)
         .unwrap();
-    bench_product::<T>(c, format!("uvu_tp/{config}_{}", T::NAME), &tp, EDGES, true);
+    bench_product::<T, M>(c, format!("uvu_tp/{config}_{}", T::NAME), &tp, EDGES, true);
 }
 
 /// The self-connection (features ⊗ one-hot species → features) on `NODES` nodes.
-fn bench_self_connection<T: BenchScalar>(c: &mut Criterion, config: &str, mul: usize, lmax: u32) {
+fn bench_self_connection<T: BenchScalar, M: Measurement>(
+    c: &mut Criterion<M>,
+    config: &str,
+    mul: usize,
+    lmax: u32,
+) {
     let feat = features(mul, lmax);
     let species: Irreps = "3x0e".parse().unwrap();
     let tp = TensorProduct::fully_connected(feat.clone(), species, feat).unwrap();
     let name = format!("self_connection/{config}_{}", T::NAME);
-    bench_product::<T>(c, name, &tp, NODES, false);
+    bench_product::<T, M>(c, name, &tp, NODES, false);
 }
 
 /// `linear_2` (message irreps → features) on `NODES` nodes, forward and backward.
-fn bench_linear<T: BenchScalar>(c: &mut Criterion, config: &str, mul: usize, lmax: u32) {
+fn bench_linear<T: BenchScalar, M: Measurement>(
+    c: &mut Criterion<M>,
+    config: &str,
+    mul: usize,
+    lmax: u32,
+) {
     let feat = features(mul, lmax);
     let tp = TensorProduct::nequip_convolution(&feat, &Irreps::spherical_harmonics(lmax), &feat)
         .unwrap();
@@ -175,17 +264,30 @@ fn bench_linear<T: BenchScalar>(c: &mut Criterion, config: &str, mul: usize, lma
     group.finish();
 }
 
-fn benches(c: &mut Criterion) {
+fn benches<M: Measurement>(c: &mut Criterion<M>) {
     for (config, mul, lmax) in [("32ch_l2", 32, 2), ("64ch_l3", 64, 3)] {
-        bench_convolution::<f32>(c, config, mul, lmax);
-        bench_convolution::<Dual<f32>>(c, config, mul, lmax);
-        bench_linear::<f32>(c, config, mul, lmax);
-        bench_linear::<Dual<f32>>(c, config, mul, lmax);
-        bench_self_connection::<f32>(c, config, mul, lmax);
-        bench_self_connection::<Dual<f32>>(c, config, mul, lmax);
+        bench_convolution::<f32, M>(c, config, mul, lmax);
+        bench_convolution::<Dual<f32>, M>(c, config, mul, lmax);
+        bench_linear::<f32, M>(c, config, mul, lmax);
+        bench_linear::<Dual<f32>, M>(c, config, mul, lmax);
+        bench_self_connection::<f32, M>(c, config, mul, lmax);
+        bench_self_connection::<Dual<f32>, M>(c, config, mul, lmax);
     }
-    bench_convolution::<f64>(c, "64ch_l3", 64, 3);
+    bench_convolution::<f64, M>(c, "64ch_l3", 64, 3);
 }
 
-criterion_group!(tp_benches, benches);
-criterion_main!(tp_benches);
+fn run<M: Measurement>(measurement: M) {
+    let mut c = Criterion::default()
+        .with_measurement(measurement)
+        .configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+}
+
+fn main() {
+    if std::env::var_os("MLFF_BENCH_CPU_TIME").is_some() {
+        run(CpuTime);
+    } else {
+        run(WallTime);
+    }
+}
