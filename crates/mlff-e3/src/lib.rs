@@ -5,6 +5,7 @@ pub mod error;
 pub mod gate;
 pub mod graph;
 pub mod irreps;
+mod lanes;
 pub mod linear;
 pub mod radial;
 mod reduction;

@@ -10,10 +10,14 @@
 //! connected, weight `w[u,v,w]`: NequIP's self-connection). Weights are either shared by the
 //! whole batch or given per sample (NequIP's per-edge radial weights).
 
+mod kernel;
+
 use rayon::prelude::*;
 
+use self::kernel::{CouplingPlan, PathKernel, SampleGrads, Scratch};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::{Irrep, Irreps, MulIrrep};
+use crate::lanes::tile_width;
 use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 use crate::wigner::{triangle, wigner_3j};
@@ -165,6 +169,8 @@ pub struct TensorProduct {
     irreps_in2: Irreps,
     irreps_out: Irreps,
     paths: Vec<Path>,
+    /// The coupling structure of each path, for the kernels.
+    plans: Vec<CouplingPlan>,
     weight_numel: usize,
 }
 
@@ -264,6 +270,7 @@ impl TensorProduct {
             irreps_in1,
             irreps_in2,
             irreps_out,
+            plans: paths.iter().map(CouplingPlan::new).collect(),
             paths,
             weight_numel,
         })
@@ -379,39 +386,84 @@ impl TensorProduct {
         out: &mut [T],
     ) -> Result<()> {
         let n = self.check_batch(x1, x2, weights)?;
+        let dout = self.irreps_out.dim();
+        check_len("tensor product out", out.len(), n * dout)?;
+        if n == 0 || dout == 0 {
+            return Ok(());
+        }
+        let coeffs = self.coefficients::<T>();
+        let groups = self.kernels(&coeffs);
+        match self.tile_width::<T>() {
+            8 => self.forward_tiled::<T, 8>(&groups, x1, x2, weights, out),
+            16 => self.forward_tiled::<T, 16>(&groups, x1, x2, weights, out),
+            _ => self.forward_tiled::<T, 32>(&groups, x1, x2, weights, out),
+        }
+        Ok(())
+    }
+
+    /// The coupling coefficients of every path in the scalar type `T`.
+    fn coefficients<T: Scalar>(&self) -> Vec<Vec<T>> {
+        self.paths
+            .iter()
+            .map(|p| p.entries.iter().map(|e| T::from_f64(e.c)).collect())
+            .collect()
+    }
+
+    /// The paths with their plans and coefficients, grouped by in1 block (first appearance
+    /// order, instruction order within a group) so each block is transposed once per sample.
+    fn kernels<'a, T>(&'a self, coeffs: &'a [Vec<T>]) -> Vec<Vec<PathKernel<'a, T>>> {
+        let mut groups: Vec<Vec<PathKernel<'a, T>>> = Vec::new();
+        for ((path, plan), coeffs) in self.paths.iter().zip(&self.plans).zip(coeffs) {
+            let kernel = PathKernel { path, plan, coeffs };
+            let block = path.instruction.i_in1;
+            match groups
+                .iter_mut()
+                .find(|g| g[0].path.instruction.i_in1 == block)
+            {
+                Some(group) => group.push(kernel),
+                None => groups.push(vec![kernel]),
+            }
+        }
+        groups
+    }
+
+    /// Channel tile width of the kernels for scalar type `T`.
+    fn tile_width<T>(&self) -> usize {
+        let channels = self.paths.iter().map(|p| p.mul[0]).max().unwrap_or(1);
+        tile_width(channels, std::mem::size_of::<T>())
+    }
+
+    fn forward_tiled<T: Scalar, const W: usize>(
+        &self,
+        groups: &[Vec<PathKernel<'_, T>>],
+        x1: &[T],
+        x2: &[T],
+        weights: Weights<'_, T>,
+        out: &mut [T],
+    ) {
         let (d1, d2, dout) = (
             self.irreps_in1.dim(),
             self.irreps_in2.dim(),
             self.irreps_out.dim(),
         );
-        check_len("tensor product out", out.len(), n * dout)?;
-        if n == 0 || dout == 0 {
-            return Ok(());
-        }
-        let coeffs = PathCoefficients::<T>::new(&self.paths);
         let wn = self.weight_numel;
         out.par_chunks_mut(CHUNK * dout)
             .enumerate()
             .for_each(|(chunk, out)| {
-                let mut scratch = Scratch::new(&self.paths);
+                let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
                 for (s, o) in out.chunks_exact_mut(dout).enumerate() {
                     let z = chunk * CHUNK + s;
-                    let w = sample_weights(weights, z, wn);
                     o.fill(T::zero());
-                    for (p, c) in self.paths.iter().zip(&coeffs.per_path) {
-                        path_forward(
-                            p,
-                            c,
-                            &x1[z * d1..(z + 1) * d1],
-                            &x2[z * d2..(z + 1) * d2],
-                            w,
-                            o,
-                            &mut scratch,
-                        );
-                    }
+                    kernel::forward_sample(
+                        groups,
+                        &x1[z * d1..(z + 1) * d1],
+                        &x2[z * d2..(z + 1) * d2],
+                        sample_weights(weights, z, wn),
+                        o,
+                        &mut scratch,
+                    );
                 }
             });
-        Ok(())
     }
 
     /// Allocating convenience wrapper of [`Self::forward`].
@@ -461,16 +513,41 @@ impl TensorProduct {
         if n == 0 {
             return Ok(());
         }
-        let coeffs = PathCoefficients::<T>::new(&self.paths);
+        let coeffs = self.coefficients::<T>();
+        let groups = self.kernels(&coeffs);
+        let grads = (grad_x1, grad_x2, grad_weights);
+        match self.tile_width::<T>() {
+            8 => self.backward_tiled::<T, 8>(&groups, x1, x2, weights, grad_out, grads),
+            16 => self.backward_tiled::<T, 16>(&groups, x1, x2, weights, grad_out, grads),
+            _ => self.backward_tiled::<T, 32>(&groups, x1, x2, weights, grad_out, grads),
+        }
+        Ok(())
+    }
+
+    fn backward_tiled<T: Scalar, const W: usize>(
+        &self,
+        groups: &[Vec<PathKernel<'_, T>>],
+        x1: &[T],
+        x2: &[T],
+        weights: Weights<'_, T>,
+        grad_out: &[T],
+        (grad_x1, grad_x2, grad_weights): (&mut [T], &mut [T], &mut [T]),
+    ) {
+        let (d1, d2, dout) = (
+            self.irreps_in1.dim(),
+            self.irreps_in2.dim(),
+            self.irreps_out.dim(),
+        );
+        let wn = self.weight_numel;
+        let shared = matches!(weights, Weights::Shared(_));
         let run_chunk = |chunk: usize, gx1: &mut [T], gx2: &mut [T], gw: &mut [T]| {
-            let mut scratch = Scratch::new(&self.paths);
+            let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
             for (s, (gx1, gx2)) in gx1
                 .chunks_exact_mut(d1)
                 .zip(gx2.chunks_exact_mut(d2))
                 .enumerate()
             {
                 let z = chunk * CHUNK + s;
-                let w = sample_weights(weights, z, wn);
                 let gw_row = if shared {
                     &mut gw[..]
                 } else {
@@ -483,12 +560,10 @@ impl TensorProduct {
                     x2: gx2,
                     w: gw_row,
                 };
-                let inputs = (&x1[z * d1..(z + 1) * d1], &x2[z * d2..(z + 1) * d2]);
-                path_backward_all(
-                    &self.paths,
-                    &coeffs,
-                    inputs,
-                    w,
+                kernel::backward_sample(
+                    groups,
+                    (&x1[z * d1..(z + 1) * d1], &x2[z * d2..(z + 1) * d2]),
+                    sample_weights(weights, z, wn),
                     &grad_out[z * dout..(z + 1) * dout],
                     grads,
                     &mut scratch,
@@ -517,7 +592,6 @@ impl TensorProduct {
                 .enumerate()
                 .for_each(|(chunk, ((gx1, gx2), gw))| run_chunk(chunk, gx1, gx2, gw));
         }
-        Ok(())
     }
 }
 
@@ -561,236 +635,9 @@ fn validate_instruction(
     Ok(())
 }
 
-/// The coupling coefficients converted once per call to the kernel's scalar type.
-struct PathCoefficients<T> {
-    per_path: Vec<Vec<T>>,
-}
-
-impl<T: Scalar> PathCoefficients<T> {
-    fn new(paths: &[Path]) -> Self {
-        Self {
-            per_path: paths
-                .iter()
-                .map(|p| p.entries.iter().map(|e| T::from_f64(e.c)).collect())
-                .collect(),
-        }
-    }
-}
-
-/// Per-chunk work space. Blocks are transposed to channel-innermost order (`[i][u]`) so that
-/// every coupling entry becomes an axpy or dot product over the channels, which vectorises.
-struct Scratch<T> {
-    /// `c·x2[v, j]` per entry.
-    cx2: Vec<T>,
-    /// `x1` block transposed: `[i][u]`.
-    x1t: Vec<T>,
-    /// Coupled products `t[k][u] = Σ_e cx2[e] x1[u, i_e]`.
-    t: Vec<T>,
-    /// Weighted output cotangent `gt[k][u] = Σ_w W(u,v,w) g[w, k]`.
-    gt: Vec<T>,
-    /// Gradient of the transposed `x1` block.
-    gx1t: Vec<T>,
-}
-
-impl<T: Scalar> Scratch<T> {
-    fn new(paths: &[Path]) -> Self {
-        let max = |f: fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
-        Self {
-            cx2: vec![T::zero(); max(|p| p.entries.len())],
-            x1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
-            t: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
-            gt: vec![T::zero(); max(|p| p.dim[2] * p.mul[0])],
-            gx1t: vec![T::zero(); max(|p| p.dim[0] * p.mul[0])],
-        }
-    }
-}
-
 fn sample_weights<T>(weights: Weights<'_, T>, z: usize, wn: usize) -> &[T] {
     match weights {
         Weights::Shared(w) => w,
         Weights::PerSample(w) => &w[z * wn..(z + 1) * wn],
-    }
-}
-
-/// Index of weight `(u, v, w)` within a path's weights.
-#[inline(always)]
-fn weight_index(p: &Path, u: usize, v: usize, w: usize) -> usize {
-    match p.instruction.mode {
-        ConnectionMode::Uvu => u * p.mul[1] + v,
-        ConnectionMode::Uvw => (u * p.mul[1] + v) * p.mul[2] + w,
-    }
-}
-
-#[inline(always)]
-fn weight_of<T: Scalar>(p: &Path, w: &[T], idx: usize) -> T {
-    match p.weight_offset {
-        Some(off) => w[off + idx],
-        None => T::one(),
-    }
-}
-
-/// `cx2[e] = c_e · x2[v, j_e]`
-#[inline(always)]
-fn premultiply<T: Scalar>(p: &Path, c: &[T], x2: &[T], v: usize, cx2: &mut [T]) {
-    let x2v = &x2[p.offset[1] + v * p.dim[1]..];
-    for ((dst, e), &ce) in cx2.iter_mut().zip(&p.entries).zip(c) {
-        *dst = ce * x2v[e.j];
-    }
-}
-
-/// `x1t[i][u] = x1[u, i]` for the path's in1 block.
-#[inline(always)]
-fn transpose_x1<T: Scalar>(p: &Path, x1: &[T], x1t: &mut [T]) {
-    let [m1, _, _] = p.mul;
-    let d1 = p.dim[0];
-    let block = &x1[p.offset[0]..p.offset[0] + m1 * d1];
-    for (u, row) in block.chunks_exact(d1).enumerate() {
-        for (i, &x) in row.iter().enumerate() {
-            x1t[i * m1 + u] = x;
-        }
-    }
-}
-
-/// `t[k][u] = Σ_e cx2[e] x1t[i_e][u]`: one axpy over channels per coupling entry.
-#[inline(always)]
-fn couple<T: Scalar>(p: &Path, cx2: &[T], x1t: &[T], t: &mut [T]) {
-    let m1 = p.mul[0];
-    t.fill(T::zero());
-    for (e, &a) in p.entries.iter().zip(cx2) {
-        let src = &x1t[e.i * m1..(e.i + 1) * m1];
-        let dst = &mut t[e.k * m1..(e.k + 1) * m1];
-        for (d, &x) in dst.iter_mut().zip(src) {
-            *d += a * x;
-        }
-    }
-}
-
-fn path_forward<T: Scalar>(
-    p: &Path,
-    c: &[T],
-    x1: &[T],
-    x2: &[T],
-    w: &[T],
-    out: &mut [T],
-    s: &mut Scratch<T>,
-) {
-    let [m1, m2, m3] = p.mul;
-    let dout = p.dim[2];
-    let nnz = p.entries.len();
-    let x1t = &mut s.x1t[..m1 * p.dim[0]];
-    transpose_x1(p, x1, x1t);
-    let t = &mut s.t[..m1 * dout];
-    let out = &mut out[p.offset[2]..p.offset[2] + m3 * dout];
-    for v in 0..m2 {
-        premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
-        couple(p, &s.cx2[..nnz], x1t, t);
-        match p.instruction.mode {
-            ConnectionMode::Uvu => {
-                for (u, o) in out.chunks_exact_mut(dout).enumerate() {
-                    let wu = weight_of(p, w, weight_index(p, u, v, u));
-                    for (k, ok) in o.iter_mut().enumerate() {
-                        *ok += wu * t[k * m1 + u];
-                    }
-                }
-            }
-            ConnectionMode::Uvw => {
-                for (wch, o) in out.chunks_exact_mut(dout).enumerate() {
-                    for (k, ok) in o.iter_mut().enumerate() {
-                        let tk = &t[k * m1..(k + 1) * m1];
-                        *ok += (0..m1)
-                            .map(|u| weight_of(p, w, weight_index(p, u, v, wch)) * tk[u])
-                            .sum::<T>();
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Gradient buffers of one sample.
-struct SampleGrads<'a, T> {
-    x1: &'a mut [T],
-    x2: &'a mut [T],
-    w: &'a mut [T],
-}
-
-fn path_backward_all<T: Scalar>(
-    paths: &[Path],
-    coeffs: &PathCoefficients<T>,
-    (x1, x2): (&[T], &[T]),
-    w: &[T],
-    g: &[T],
-    grads: SampleGrads<'_, T>,
-    s: &mut Scratch<T>,
-) {
-    for (p, c) in paths.iter().zip(&coeffs.per_path) {
-        let [m1, m2, m3] = p.mul;
-        let [d1, d2, dout] = p.dim;
-        let nnz = p.entries.len();
-        let x1t = &mut s.x1t[..m1 * d1];
-        transpose_x1(p, x1, x1t);
-        let gx1t = &mut s.gx1t[..m1 * d1];
-        gx1t.fill(T::zero());
-        let (t, gt) = (&mut s.t[..m1 * dout], &mut s.gt[..m1 * dout]);
-        let gblock = &g[p.offset[2]..p.offset[2] + m3 * dout];
-        for v in 0..m2 {
-            premultiply(p, c, x2, v, &mut s.cx2[..nnz]);
-            if p.weight_offset.is_some() {
-                couple(p, &s.cx2[..nnz], x1t, t);
-            }
-            // gt[k][u] = Σ_w W(u,v,w) g[w,k];  grad W(u,v,w) = Σ_k t[k][u] g[w,k]
-            match p.instruction.mode {
-                ConnectionMode::Uvu => {
-                    for (u, gu) in gblock.chunks_exact(dout).enumerate() {
-                        let idx = weight_index(p, u, v, u);
-                        let wu = weight_of(p, w, idx);
-                        let mut dw = T::zero();
-                        for (k, &gk) in gu.iter().enumerate() {
-                            gt[k * m1 + u] = wu * gk;
-                            dw += t[k * m1 + u] * gk;
-                        }
-                        if let Some(off) = p.weight_offset {
-                            grads.w[off + idx] += dw;
-                        }
-                    }
-                }
-                ConnectionMode::Uvw => {
-                    gt.fill(T::zero());
-                    for (wch, gw) in gblock.chunks_exact(dout).enumerate() {
-                        for u in 0..m1 {
-                            let idx = weight_index(p, u, v, wch);
-                            let wu = weight_of(p, w, idx);
-                            let mut dw = T::zero();
-                            for (k, &gk) in gw.iter().enumerate() {
-                                gt[k * m1 + u] += wu * gk;
-                                dw += t[k * m1 + u] * gk;
-                            }
-                            if let Some(off) = p.weight_offset {
-                                grads.w[off + idx] += dw;
-                            }
-                        }
-                    }
-                }
-            }
-            // grad x1[u, i_e] += cx2[e] gt[k_e][u];  grad x2[v, j_e] += c_e Σ_u x1[u, i_e] gt[k_e][u]
-            let gx2v = &mut grads.x2[p.offset[1] + v * d2..p.offset[1] + (v + 1) * d2];
-            for ((e, &ce), &a) in p.entries.iter().zip(c).zip(&s.cx2[..nnz]) {
-                let gtk = &gt[e.k * m1..(e.k + 1) * m1];
-                let xi = &x1t[e.i * m1..(e.i + 1) * m1];
-                let gxi = &mut gx1t[e.i * m1..(e.i + 1) * m1];
-                let mut dot = T::zero();
-                for ((gx, &gk), &x) in gxi.iter_mut().zip(gtk).zip(xi) {
-                    *gx += a * gk;
-                    dot += x * gk;
-                }
-                gx2v[e.j] += ce * dot;
-            }
-        }
-        let gblock1 = &mut grads.x1[p.offset[0]..p.offset[0] + m1 * d1];
-        for (u, row) in gblock1.chunks_exact_mut(d1).enumerate() {
-            for (i, gx) in row.iter_mut().enumerate() {
-                *gx += gx1t[i * m1 + u];
-            }
-        }
     }
 }

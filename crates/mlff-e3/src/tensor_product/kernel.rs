@@ -1,0 +1,497 @@
+//! Per-sample tensor-product kernels, channel-innermost and tiled.
+//!
+//! For a path and one in2 channel `v`, the coupling is a small matrix
+//! `M[k][i] = Σ_j C[i,j,k] x2[v,j]` (only its structural non-zeros, "pairs", are stored), and
+//! the product is `t[k][u] = Σ_i M[k][i] x1[u,i]`: a matrix applied to every channel `u`. The
+//! in1 block is transposed once per sample to `[i][u]` tiles of `W` channels (zero-padded), so
+//! every pair becomes one fused multiply-add over a whole tile held in registers. Paths are
+//! visited grouped by in1 block (each block transposed once); output and gradient blocks are
+//! written back in e3nn's `[u][i]` layout.
+
+use super::{ConnectionMode, Path};
+use crate::lanes::{MatRef, axpy, dot, fma_lanes, fma_lanes_product, gemm_acc, sum_lanes};
+use crate::scalar::Scalar;
+
+/// The structural non-zeros of a path's coupling matrix `M[k][i]`, in two orders.
+#[derive(Clone, Debug)]
+pub(super) struct CouplingPlan {
+    /// In1 component of each pair, pairs sorted by `(k, i)`; a pair's position is its slot.
+    pair_i: Vec<usize>,
+    /// Output component of each pair (same order).
+    pair_k: Vec<usize>,
+    /// Pairs of output component `k`: slots `k_start[k]..k_start[k + 1]`.
+    k_start: Vec<usize>,
+    /// `(k, slot)` sorted by `(i, k)`: the pairs feeding in1 component `i`.
+    by_i: Vec<(usize, usize)>,
+    /// Pairs of in1 component `i` in `by_i`: `i_start[i]..i_start[i + 1]`.
+    i_start: Vec<usize>,
+    /// Slot of each coupling entry (in `Path::entries` order).
+    entry_slot: Vec<usize>,
+}
+
+impl CouplingPlan {
+    pub(super) fn new(p: &Path) -> Self {
+        let [d1, _, d3] = p.dim;
+        let mut pairs: Vec<(usize, usize)> = p.entries.iter().map(|e| (e.k, e.i)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let slot_of = |k: usize, i: usize| pairs.binary_search(&(k, i)).expect("pair listed");
+        let entry_slot = p.entries.iter().map(|e| slot_of(e.k, e.i)).collect();
+        let k_start = (0..=d3)
+            .map(|k| pairs.partition_point(|&(pk, _)| pk < k))
+            .collect();
+        let mut by_i: Vec<(usize, usize)> = (0..pairs.len()).map(|s| (pairs[s].0, s)).collect();
+        by_i.sort_by_key(|&(k, s)| (pairs[s].1, k));
+        let i_start = (0..=d1)
+            .map(|i| by_i.partition_point(|&(_, s)| pairs[s].1 < i))
+            .collect();
+        Self {
+            pair_i: pairs.iter().map(|&(_, i)| i).collect(),
+            pair_k: pairs.iter().map(|&(k, _)| k).collect(),
+            k_start,
+            by_i,
+            i_start,
+            entry_slot,
+        }
+    }
+
+    /// Number of structural non-zeros of `M`.
+    pub(super) fn pairs(&self) -> usize {
+        self.pair_i.len()
+    }
+
+    /// `M[slot] = Σ_{entries of slot} c_e x2v[j_e]`.
+    #[inline]
+    fn matrix<T: Scalar>(&self, p: &Path, c: &[T], x2v: &[T], m: &mut [T]) {
+        m.fill(T::zero());
+        for ((e, &ce), &slot) in p.entries.iter().zip(c).zip(&self.entry_slot) {
+            m[slot] += ce * x2v[e.j];
+        }
+    }
+}
+
+/// One path with everything its kernels need.
+pub(super) struct PathKernel<'a, T> {
+    pub path: &'a Path,
+    pub plan: &'a CouplingPlan,
+    /// Coupling coefficients in the kernel's scalar type.
+    pub coeffs: &'a [T],
+}
+
+/// Per-chunk work space, sized for the largest path; tiles are `[T; W]`.
+pub(super) struct Scratch<T, const W: usize> {
+    /// In1 block, `[i][tile]`.
+    x1t: Vec<[T; W]>,
+    /// Gradient of the in1 block, `[i][tile]`.
+    gx1t: Vec<[T; W]>,
+    /// Coupling matrix `M` per pair.
+    m: Vec<T>,
+    /// Gradient of `M` per pair.
+    gm: Vec<T>,
+    /// Weights of the current `v` per channel (uvu).
+    wt: Vec<[T; W]>,
+    /// Coupled products `t[k][tile]` (uvw) or the transposed output cotangent (uvu).
+    t: Vec<[T; W]>,
+    /// Cotangent of `t`, `[k][tile]`.
+    ht: Vec<[T; W]>,
+    /// Dense `[k][w]` output block or its cotangent (uvw).
+    kw: Vec<T>,
+}
+
+impl<T: Scalar, const W: usize> Scratch<T, W> {
+    pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
+        let max = |f: &dyn Fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
+        let tiles = max(&|p| p.mul[0].div_ceil(W));
+        let pairs = plans.iter().map(CouplingPlan::pairs).max().unwrap_or(0);
+        let zero = [T::zero(); W];
+        Self {
+            x1t: vec![zero; tiles * max(&|p| p.dim[0])],
+            gx1t: vec![zero; tiles * max(&|p| p.dim[0])],
+            m: vec![T::zero(); pairs],
+            gm: vec![T::zero(); pairs],
+            wt: vec![zero; tiles],
+            t: vec![zero; tiles * max(&|p| p.dim[2])],
+            ht: vec![zero; tiles * max(&|p| p.dim[2])],
+            kw: vec![T::zero(); max(&|p| p.dim[2] * p.mul[2])],
+        }
+    }
+}
+
+/// Gradient buffers of one sample.
+pub(super) struct SampleGrads<'a, T> {
+    pub x1: &'a mut [T],
+    pub x2: &'a mut [T],
+    pub w: &'a mut [T],
+}
+
+/// `dst[i·tiles + c][l] = block[(c·W + l)·dim + i]`, zero beyond `mul` channels.
+fn transpose_in<T: Scalar, const W: usize>(
+    block: &[T],
+    dim: usize,
+    tiles: usize,
+    dst: &mut [[T; W]],
+) {
+    dst[..dim * tiles].fill([T::zero(); W]);
+    for (u, row) in block.chunks_exact(dim).enumerate() {
+        for (i, &x) in row.iter().enumerate() {
+            dst[i * tiles + u / W][u % W] = x;
+        }
+    }
+}
+
+/// `block[(c·W + l)·dim + i] += src[i·tiles + c][l]` for the `mul` real channels.
+fn transpose_out_add<T: Scalar, const W: usize>(
+    src: &[[T; W]],
+    dim: usize,
+    tiles: usize,
+    block: &mut [T],
+) {
+    for (u, row) in block.chunks_exact_mut(dim).enumerate() {
+        for (i, x) in row.iter_mut().enumerate() {
+            *x += src[i * tiles + u / W][u % W];
+        }
+    }
+}
+
+/// Weight `(u, v, w)` of a path within the sample's weights (1 for unweighted paths).
+#[inline(always)]
+fn weight<T: Scalar>(p: &Path, w: &[T], u: usize, v: usize, wch: usize) -> T {
+    match p.weight_offset {
+        None => T::one(),
+        Some(off) => w[off + weight_index(p, u, v, wch)],
+    }
+}
+
+#[inline(always)]
+fn weight_index(p: &Path, u: usize, v: usize, wch: usize) -> usize {
+    match p.instruction.mode {
+        ConnectionMode::Uvu => u * p.mul[1] + v,
+        ConnectionMode::Uvw => (u * p.mul[1] + v) * p.mul[2] + wch,
+    }
+}
+
+/// The uvu weights `w[u, v]` as tiles (zero beyond `mul` channels).
+fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [[T; W]]) {
+    wt.fill([T::zero(); W]);
+    for u in 0..p.mul[0] {
+        wt[u / W][u % W] = weight(p, w, u, v, u);
+    }
+}
+
+/// `t[k][c] = Σ_{pairs (k, i)} M[k][i] x1t[i][c]` for every tile `c`.
+#[inline]
+fn couple_tile<T: Scalar, const W: usize>(
+    plan: &CouplingPlan,
+    m: &[T],
+    x1t: &[[T; W]],
+    tiles: usize,
+    k: usize,
+    c: usize,
+) -> [T; W] {
+    let mut acc = [T::zero(); W];
+    for slot in plan.k_start[k]..plan.k_start[k + 1] {
+        fma_lanes(&mut acc, m[slot], &x1t[plan.pair_i[slot] * tiles + c]);
+    }
+    acc
+}
+
+/// `Σ_{pairs (k, i)} M[k][i] src[k][c]`: the transposed coupling of one in1 component.
+#[inline]
+fn couple_transposed_tile<T: Scalar, const W: usize>(
+    plan: &CouplingPlan,
+    m: &[T],
+    src: &[[T; W]],
+    tiles: usize,
+    i: usize,
+    c: usize,
+) -> [T; W] {
+    let mut acc = [T::zero(); W];
+    for &(k, slot) in &plan.by_i[plan.i_start[i]..plan.i_start[i + 1]] {
+        fma_lanes(&mut acc, m[slot], &src[k * tiles + c]);
+    }
+    acc
+}
+
+/// Gradient of `M` from the cotangent `ht` of `t`, pushed on to `x2v`:
+/// `gM[k][i] = Σ_u ht[k][u] x1t[i][u]`, `gx2v[j_e] += c_e gM[slot_e]`.
+fn coupling_matrix_backward<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x1t: &[[T; W]],
+    ht: &[[T; W]],
+    tiles: usize,
+    gm: &mut [T],
+    gx2v: &mut [T],
+) {
+    let plan = k.plan;
+    for (slot, g) in gm.iter_mut().enumerate() {
+        let (kk, i) = (plan.pair_k[slot], plan.pair_i[slot]);
+        let mut acc = [T::zero(); W];
+        for c in 0..tiles {
+            fma_lanes_product(&mut acc, &ht[kk * tiles + c], &x1t[i * tiles + c]);
+        }
+        *g = sum_lanes(acc);
+    }
+    for ((e, &ce), &slot) in k.path.entries.iter().zip(k.coeffs).zip(&plan.entry_slot) {
+        gx2v[e.j] += ce * gm[slot];
+    }
+}
+
+/// Adds one sample's product `TP(x1, x2; w)` to `out` (all paths, grouped by in1 block).
+pub(super) fn forward_sample<T: Scalar, const W: usize>(
+    groups: &[Vec<PathKernel<'_, T>>],
+    x1: &[T],
+    x2: &[T],
+    w: &[T],
+    out: &mut [T],
+    s: &mut Scratch<T, W>,
+) {
+    for group in groups {
+        let p0 = group[0].path;
+        let (m1, d1) = (p0.mul[0], p0.dim[0]);
+        let tiles = m1.div_ceil(W);
+        transpose_in(
+            &x1[p0.offset[0]..p0.offset[0] + m1 * d1],
+            d1,
+            tiles,
+            &mut s.x1t,
+        );
+        for k in group {
+            match k.path.instruction.mode {
+                ConnectionMode::Uvu => uvu_forward(k, x2, w, out, s, tiles),
+                ConnectionMode::Uvw => uvw_forward(k, x2, w, out, s, tiles),
+            }
+        }
+    }
+}
+
+fn uvu_forward<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x2: &[T],
+    w: &[T],
+    out: &mut [T],
+    s: &mut Scratch<T, W>,
+    tiles: usize,
+) {
+    let p = k.path;
+    let [m1, m2, _] = p.mul;
+    let [_, d2, d3] = p.dim;
+    let m = &mut s.m[..k.plan.pairs()];
+    let out = &mut out[p.offset[2]..p.offset[2] + m1 * d3];
+    for v in 0..m2 {
+        k.plan
+            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+        weight_tiles(p, w, v, &mut s.wt[..tiles]);
+        for c in 0..tiles {
+            let channels = (m1 - c * W).min(W);
+            for kk in 0..d3 {
+                let acc = couple_tile(k.plan, m, &s.x1t, tiles, kk, c);
+                for l in 0..channels {
+                    out[(c * W + l) * d3 + kk] += s.wt[c][l] * acc[l];
+                }
+            }
+        }
+    }
+}
+
+/// `t[k][c]` for every output component and tile.
+fn couple_all<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    m: &[T],
+    x1t: &[[T; W]],
+    tiles: usize,
+    t: &mut [[T; W]],
+) {
+    for kk in 0..k.path.dim[2] {
+        for c in 0..tiles {
+            t[kk * tiles + c] = couple_tile(k.plan, m, x1t, tiles, kk, c);
+        }
+    }
+}
+
+fn uvw_forward<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x2: &[T],
+    w: &[T],
+    out: &mut [T],
+    s: &mut Scratch<T, W>,
+    tiles: usize,
+) {
+    let p = k.path;
+    let [m1, m2, m3] = p.mul;
+    let [_, d2, d3] = p.dim;
+    let kw = &mut s.kw[..d3 * m3];
+    kw.fill(T::zero());
+    for v in 0..m2 {
+        let m = &mut s.m[..k.plan.pairs()];
+        k.plan
+            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+        couple_all(k, m, &s.x1t, tiles, &mut s.t);
+        let t = MatRef {
+            data: s.t.as_flattened(),
+            rows: d3,
+            cols: m1,
+            stride: tiles * W,
+        };
+        match p.weight_offset {
+            // kw[k][w] += Σ_u t[k][u] W[u, v, w]
+            Some(off) => {
+                let wv = MatRef {
+                    data: &w[off + v * m3..],
+                    rows: m1,
+                    cols: m3,
+                    stride: m2 * m3,
+                };
+                gemm_acc::<T, W>(t, wv, kw, m3);
+            }
+            None => {
+                for (kk, row) in kw.chunks_exact_mut(m3).enumerate() {
+                    let sum: T = s.t[kk * tiles..(kk + 1) * tiles]
+                        .iter()
+                        .map(|tile| sum_lanes(*tile))
+                        .sum();
+                    row.iter_mut().for_each(|x| *x += sum);
+                }
+            }
+        }
+    }
+    let out = &mut out[p.offset[2]..p.offset[2] + m3 * d3];
+    for (wch, o) in out.chunks_exact_mut(d3).enumerate() {
+        for (kk, x) in o.iter_mut().enumerate() {
+            *x += kw[kk * m3 + wch];
+        }
+    }
+}
+
+/// Adds one sample's gradients with respect to `x1`, `x2` and the weights to `grads`, given the
+/// output cotangent `g`.
+pub(super) fn backward_sample<T: Scalar, const W: usize>(
+    groups: &[Vec<PathKernel<'_, T>>],
+    (x1, x2): (&[T], &[T]),
+    w: &[T],
+    g: &[T],
+    grads: SampleGrads<'_, T>,
+    s: &mut Scratch<T, W>,
+) {
+    for group in groups {
+        let p0 = group[0].path;
+        let (m1, d1) = (p0.mul[0], p0.dim[0]);
+        let tiles = m1.div_ceil(W);
+        let block = p0.offset[0]..p0.offset[0] + m1 * d1;
+        transpose_in(&x1[block.clone()], d1, tiles, &mut s.x1t);
+        s.gx1t[..d1 * tiles].fill([T::zero(); W]);
+        for k in group {
+            match k.path.instruction.mode {
+                ConnectionMode::Uvu => uvu_backward(k, x2, w, g, grads.x2, grads.w, s, tiles),
+                ConnectionMode::Uvw => uvw_backward(k, x2, w, g, grads.x2, grads.w, s, tiles),
+            }
+        }
+        transpose_out_add(&s.gx1t, d1, tiles, &mut grads.x1[block]);
+    }
+}
+
+/// uvu backward: with `h[i][u] = Σ_k M[k][i] g[u, k]`, `∂w[u,v] = Σ_i x1[u,i] h[i][u]` and
+/// `∂x1[u,i] += w[u,v] h[i][u]`; `∂M` from the weighted cotangent `w[u,v] g[u,k]`.
+#[allow(clippy::too_many_arguments)]
+fn uvu_backward<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x2: &[T],
+    w: &[T],
+    g: &[T],
+    gx2: &mut [T],
+    gw: &mut [T],
+    s: &mut Scratch<T, W>,
+    tiles: usize,
+) {
+    let p = k.path;
+    let [m1, m2, _] = p.mul;
+    let [d1, d2, d3] = p.dim;
+    let gt = &mut s.t;
+    transpose_in(&g[p.offset[2]..p.offset[2] + m1 * d3], d3, tiles, gt);
+    let m = &mut s.m[..k.plan.pairs()];
+    for v in 0..m2 {
+        k.plan
+            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+        weight_tiles(p, w, v, &mut s.wt[..tiles]);
+        for c in 0..tiles {
+            let mut dw = [T::zero(); W];
+            for i in 0..d1 {
+                let h = couple_transposed_tile(k.plan, m, gt, tiles, i, c);
+                fma_lanes_product(&mut dw, &s.x1t[i * tiles + c], &h);
+                fma_lanes_product(&mut s.gx1t[i * tiles + c], &s.wt[c], &h);
+            }
+            if let Some(off) = p.weight_offset {
+                for (l, &d) in dw.iter().enumerate().take((m1 - c * W).min(W)) {
+                    gw[off + weight_index(p, c * W + l, v, 0)] += d;
+                }
+            }
+        }
+        for (n, (h, g)) in s.ht[..d3 * tiles].iter_mut().zip(gt.iter()).enumerate() {
+            for ((hl, &gl), &wl) in h.iter_mut().zip(g).zip(&s.wt[n % tiles]) {
+                *hl = wl * gl;
+            }
+        }
+        let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
+        coupling_matrix_backward(k, &s.x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
+    }
+}
+
+/// uvw backward: `∂W[u,v,w] = Σ_k t[k][u] g[w,k]`, `ht[k][u] = Σ_w W[u,v,w] g[w,k]`, then
+/// `∂x1 += Mᵀ ht` and `∂M` from `ht`.
+#[allow(clippy::too_many_arguments)]
+fn uvw_backward<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x2: &[T],
+    w: &[T],
+    g: &[T],
+    gx2: &mut [T],
+    gw: &mut [T],
+    s: &mut Scratch<T, W>,
+    tiles: usize,
+) {
+    let p = k.path;
+    let [m1, m2, m3] = p.mul;
+    let [d1, d2, d3] = p.dim;
+    // kw[k][w] = g[w, k]
+    let gkw = &mut s.kw[..d3 * m3];
+    for (wch, gw_row) in g[p.offset[2]..p.offset[2] + m3 * d3]
+        .chunks_exact(d3)
+        .enumerate()
+    {
+        for (kk, &x) in gw_row.iter().enumerate() {
+            gkw[kk * m3 + wch] = x;
+        }
+    }
+    for v in 0..m2 {
+        let m = &mut s.m[..k.plan.pairs()];
+        k.plan
+            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+        if p.weight_offset.is_some() {
+            couple_all(k, m, &s.x1t, tiles, &mut s.t);
+        }
+        s.ht[..d3 * tiles].fill([T::zero(); W]);
+        for u in 0..m1 {
+            let (c, l) = (u / W, u % W);
+            for (kk, gk) in gkw.chunks_exact(m3).enumerate() {
+                s.ht[kk * tiles + c][l] = match p.weight_offset {
+                    Some(off) => {
+                        let row = off + weight_index(p, u, v, 0);
+                        axpy(&mut gw[row..row + m3], s.t[kk * tiles + c][l], gk);
+                        dot::<T, W>(&w[row..row + m3], gk)
+                    }
+                    None => gk.iter().copied().sum(),
+                };
+            }
+        }
+        for c in 0..tiles {
+            for i in 0..d1 {
+                let h = couple_transposed_tile(k.plan, m, &s.ht, tiles, i, c);
+                let dst = &mut s.gx1t[i * tiles + c];
+                for l in 0..W {
+                    dst[l] += h[l];
+                }
+            }
+        }
+        let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
+        coupling_matrix_backward(k, &s.x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
+    }
+}
