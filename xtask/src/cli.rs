@@ -1,6 +1,6 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, eval_cmd, fetch, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
+use crate::{data_cmd, eval_cmd, fetch, train_cmd, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -65,6 +65,9 @@ pub enum Command {
     /// Evaluate a NequIP model (our checkpoint, or a pip nequip `config.json` + `weights.npz`
     /// directory) on a dataset file: per-atom energy MAE, force MAE, predictions npz.
     Eval(eval_cmd::EvalArgs),
+    /// Train NequIP on a dataset file (nequip-style YAML/TOML config); checkpoints, curves,
+    /// `--resume` continues an interrupted run exactly.
+    Train(train_cmd::TrainArgs),
 }
 
 /// Runs the parsed command line.
@@ -95,5 +98,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Soap(args) => soap_cmd::run_soap(&args),
         Command::Similarity(args) => soap_cmd::run_similarity(&args),
         Command::Eval(args) => eval_cmd::run(&args).map(|_| ()),
+        Command::Train(args) => train_cmd::run(&args).map(|_| ()),
     }
 }

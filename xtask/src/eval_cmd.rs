@@ -21,9 +21,24 @@ pub struct EvalArgs {
     /// Output npz: `energies (T)`, `forces (T,N,3)` in the data's frame order.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Only these frames, `START..END` (end exclusive), e.g. a time-holdout segment.
+    #[arg(long, value_parser = parse_range)]
+    pub frames: Option<std::ops::Range<usize>>,
     /// Frames per batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+}
+
+fn parse_range(text: &str) -> Result<std::ops::Range<usize>, String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not START..END"))?;
+    let parse = |v: &str| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}"));
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a >= b {
+        return Err(format!("empty range {a}..{b}"));
+    }
+    Ok(a..b)
 }
 
 /// A model from a checkpoint file or a nequip export directory, with its training units
@@ -62,6 +77,20 @@ pub fn run(args: &EvalArgs) -> Result<(f64, f64)> {
     let raw =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     let units = units.unwrap_or(raw.units());
+    let raw = match &args.frames {
+        Some(r) => {
+            ensure!(
+                r.end <= raw.len(),
+                "--frames {}..{} is outside the {} frames of {}",
+                r.start,
+                r.end,
+                raw.len(),
+                args.data.display()
+            );
+            raw.select(&r.clone().collect::<Vec<_>>())?.to_dataset()?
+        }
+        None => raw,
+    };
     let data = raw.converted(units);
     let (energies, forces) = predict_all(&model, &data, args.batch)?;
     let (t, n) = (data.len(), data.n_atoms());

@@ -10,3 +10,4 @@ pub mod potential_cmd;
 pub mod score_cmd;
 pub mod soap_cmd;
 pub mod split_cmd;
+pub mod train_cmd;

@@ -1,0 +1,140 @@
+//! `cargo xtask train`: NequIP trained on a dataset file with nequip's hyper-parameter names.
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Args;
+use mlff_nequip::{Checkpoint, Nequip, NequipConfig, RunFiles, apply_training_statistics, train};
+use mlff_train::TrainConfig;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::path::{Path, PathBuf};
+
+/// Options of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// One YAML/TOML file with the model's and the trainer's keys (nequip names: `r_max`,
+    /// `num_layers`, `l_max`, `num_features`, …, `learning_rate`, `batch_size`, `max_epochs`,
+    /// `loss_coeffs`, `use_ema`, …). `type_names` defaults to the data's elements.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Labelled frames (MD17/rMD17 npz, extended XYZ, …).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Training frame indices, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["split", "n_train"])]
+    pub train_idx: Vec<usize>,
+    /// Validation frame indices with `--train-idx`.
+    #[arg(long, value_delimiter = ',')]
+    pub val_idx: Vec<usize>,
+    /// A split JSON from `cargo xtask split create` (its first run's train/validation frames).
+    #[arg(long, conflicts_with = "n_train")]
+    pub split: Option<PathBuf>,
+    /// Random training set of this many frames (with `--n-val`, seeded by the config's `seed`).
+    #[arg(long)]
+    pub n_train: Option<usize>,
+    /// Random validation set size with `--n-train`.
+    #[arg(long, default_value_t = 50)]
+    pub n_val: usize,
+    /// Run directory: checkpoints, `best_model.json`, training curve (CSV + SVG).
+    #[arg(long, default_value = "results/train")]
+    pub out: PathBuf,
+    /// Continue an interrupted run in `--out` exactly where it stopped.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The config file as a JSON value (YAML, TOML or JSON by extension).
+fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
+        Some("toml") => toml::from_str(&text)?,
+        Some("json") => serde_json::from_str(&text)?,
+        _ => serde_yaml::from_str(&text)?,
+    };
+    Ok((text, value))
+}
+
+fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+    if let Some(split) = &args.split {
+        let split = mlff_splits::Split::read_json(split)?;
+        let run = split.runs().into_iter().next().context("the split has no runs")?;
+        let pick = |sets: &[mlff_splits::LabelledFrames]| -> Vec<usize> {
+            sets.iter().flat_map(|s| s.frames.iter().copied()).collect()
+        };
+        return Ok((pick(&run.train), pick(&run.validation)));
+    }
+    if let Some(n) = args.n_train {
+        ensure!(n + args.n_val <= n_frames, "{n} + {} frames requested, the data has {n_frames}", args.n_val);
+        let mut all: Vec<usize> = (0..n_frames).collect();
+        all.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        return Ok((all[..n].to_vec(), all[n..n + args.n_val].to_vec()));
+    }
+    if args.train_idx.is_empty() {
+        bail!("give the training frames: --train-idx, --split or --n-train");
+    }
+    Ok((args.train_idx.clone(), args.val_idx.clone()))
+}
+
+/// Runs `train`; returns the best model's checkpoint path.
+pub fn run(args: &TrainArgs) -> Result<PathBuf> {
+    let (text, mut value) = read_config(&args.config)?;
+    let data = mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
+    if value.get("type_names").is_none() {
+        let names: Vec<String> = data
+            .species()
+            .elements()
+            .iter()
+            .filter_map(|&z| mlff_data::elements::symbol(z).map(str::to_string))
+            .collect();
+        value["type_names"] = serde_json::json!(names);
+    }
+    let mut model_config = NequipConfig::from_value(value.clone())
+        .with_context(|| format!("model keys of {}", args.config.display()))?;
+    let train_config: TrainConfig = match args.config.extension().and_then(|e| e.to_str()) {
+        Some("toml") => TrainConfig::from_toml_str(&text)?,
+        _ => TrainConfig::from_yaml_str(&serde_yaml::to_string(&value)?)?,
+    };
+    let (train_idx, val_idx) = indices(args, data.len(), train_config.seed)?;
+    ensure!(!train_idx.is_empty() && !val_idx.is_empty(), "empty training or validation set");
+    std::fs::create_dir_all(&args.out)?;
+    let files = RunFiles { dir: args.out.clone() };
+    let model_file = args.out.join("initial_model.json");
+    let model = if args.resume && model_file.is_file() {
+        Checkpoint::load(&model_file)?.model()?
+    } else {
+        let stats = apply_training_statistics(&mut model_config, &data, &train_idx)?;
+        tracing::info!(
+            avg_num_neighbors = stats.avg_num_neighbors,
+            forces_rms = ?stats.forces_rms,
+            "statistics of {} training frames",
+            train_idx.len()
+        );
+        let model = Nequip::new(model_config)?;
+        let meta = serde_json::json!({"data": args.data.display().to_string(), "stats": stats});
+        Checkpoint::of(&model, Some(data.units()), meta).save(&model_file)?;
+        model
+    };
+    tracing::info!(parameters = model.params().len(), train = train_idx.len(), val = val_idx.len(), "training");
+    let trained = train(
+        model,
+        train_config,
+        &data,
+        train_idx,
+        val_idx,
+        Some(&args.out),
+        args.resume,
+        !args.quiet,
+    )?;
+    let best = trained.outcome.state.best.as_ref();
+    println!(
+        "stopped after {} epochs ({:?}); best validation {} at epoch {}; model: {}",
+        trained.outcome.state.epoch,
+        trained.outcome.stop,
+        best.map_or(f64::NAN, |b| b.metric),
+        best.map_or(0, |b| b.epoch),
+        files.best_model().display()
+    );
+    Ok(files.best_model())
+}
