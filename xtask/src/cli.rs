@@ -1,6 +1,6 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, fetch, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
+use crate::{data_cmd, fetch, gen_data, potential_cmd, reproduce, score_cmd, soap_cmd, split_cmd};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -62,6 +62,12 @@ pub enum Command {
     Soap(soap_cmd::SoapArgs),
     /// SOAP similarity of every test frame to a training set (max and mean), plus a summary.
     Similarity(soap_cmd::SimilarityArgs),
+    /// Reproduce the study: experiments 1–5 as resumable cells, then report.md/report.html.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Run one cell of an existing run (what a Slurm array task does).
+    RunCell(reproduce::RunCellArgs),
+    /// Merge the finished cells of a run into its report.
+    Collect(reproduce::CollectArgs),
 }
 
 /// Runs the parsed command line.
@@ -91,5 +97,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score_cmd::run(&args),
         Command::Soap(args) => soap_cmd::run_soap(&args),
         Command::Similarity(args) => soap_cmd::run_similarity(&args),
+        Command::Reproduce(args) => reproduce::run(&args),
+        Command::RunCell(args) => reproduce::run_cell(&args),
+        Command::Collect(args) => reproduce::collect(&args),
     }
 }
