@@ -258,16 +258,15 @@ pub fn prepare(args: &ReproduceArgs) -> Result<(RunDir, Manifest, Vec<CellSpec>,
         plan,
         cells: all,
     };
-    if let Ok(existing) = run.manifest() {
-        if existing.plan != manifest.plan
+    if let Ok(existing) = run.manifest()
+        && (existing.plan != manifest.plan
             || existing.model != manifest.model
-            || existing.data != manifest.data
-        {
-            bail!(
-                "{} holds a run with different settings; pass --run NAME for a new one",
-                run.root().display()
-            );
-        }
+            || existing.data != manifest.data)
+    {
+        bail!(
+            "{} holds a run with different settings; pass --run NAME for a new one",
+            run.root().display()
+        );
     }
     Ok((run, manifest, selected, cache))
 }

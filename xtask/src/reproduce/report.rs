@@ -117,7 +117,7 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn of_experiment<'a>(results: &'a [CellResult], experiment: Experiment) -> Vec<&'a CellResult> {
+fn of_experiment(results: &[CellResult], experiment: Experiment) -> Vec<&CellResult> {
     results
         .iter()
         .filter(|r| r.spec.experiment().measures(experiment))
