@@ -1,6 +1,9 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
-use crate::{data_cmd, eval_cmd, fetch, train_cmd, gen_data, potential_cmd, score_cmd, soap_cmd, split_cmd};
+use crate::{
+    data_cmd, eval_cmd, fetch, gen_data, potential_cmd, reproduce, score_cmd, soap_cmd, split_cmd,
+    train_cmd,
+};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -68,6 +71,12 @@ pub enum Command {
     /// Train NequIP on a dataset file (nequip-style YAML/TOML config); checkpoints, curves,
     /// `--resume` continues an interrupted run exactly.
     Train(train_cmd::TrainArgs),
+    /// Reproduce the study: experiments 1–5 as resumable cells, then report.md/report.html.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Run one cell of an existing run (what a Slurm array task does).
+    RunCell(reproduce::RunCellArgs),
+    /// Merge the finished cells of a run into its report.
+    Collect(reproduce::CollectArgs),
 }
 
 /// Runs the parsed command line.
@@ -99,5 +108,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Similarity(args) => soap_cmd::run_similarity(&args),
         Command::Eval(args) => eval_cmd::run(&args).map(|_| ()),
         Command::Train(args) => train_cmd::run(&args).map(|_| ()),
+        Command::Reproduce(args) => reproduce::run(&args),
+        Command::RunCell(args) => reproduce::run_cell(&args),
+        Command::Collect(args) => reproduce::collect(&args),
     }
 }

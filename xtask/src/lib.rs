@@ -7,6 +7,7 @@ pub mod eval_cmd;
 pub mod fetch;
 pub mod gen_data;
 pub mod potential_cmd;
+pub mod reproduce;
 pub mod score_cmd;
 pub mod soap_cmd;
 pub mod split_cmd;

@@ -1,0 +1,217 @@
+//! Where a run's molecules come from, loading them (kcal/mol, Å), and what is recorded about
+//! them (file, SHA-256, level of theory) so every result names its data.
+
+use anyhow::{Context, Result, bail, ensure};
+use mlff_data::{Dataset, Units};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The directory `cargo xtask gen-data` writes the embedded default data to.
+pub const GENERATED_DIR: &str = "data/generated";
+
+/// Where the molecules' trajectories are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSource {
+    /// Directory searched for `md17_<m>.npz`, `rmd17_<m>.npz` or `rmd17/npz_data/rmd17_<m>.npz`.
+    pub dir: PathBuf,
+    /// Whether it is the embedded default (generated on demand when files are missing).
+    pub generated: bool,
+}
+
+/// What a result records about one molecule's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRecord {
+    /// Molecule name.
+    pub molecule: String,
+    /// The file.
+    pub file: PathBuf,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Frames in the file.
+    pub frames: usize,
+    /// Atoms per frame.
+    pub atoms: usize,
+    /// Level of theory from the file's provenance (or what the collection is known to use).
+    pub theory: String,
+}
+
+/// A loaded molecule: its dataset (kcal/mol, Å) and record.
+pub struct MoleculeData {
+    /// The frames.
+    pub dataset: Dataset,
+    /// Provenance.
+    pub record: DataRecord,
+}
+
+impl DataSource {
+    /// `--data DIR`, or the embedded default.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        match dir {
+            Some(dir) => Self {
+                dir,
+                generated: false,
+            },
+            None => Self {
+                dir: PathBuf::from(GENERATED_DIR),
+                generated: true,
+            },
+        }
+    }
+
+    /// The file holding `molecule`, if any.
+    pub fn file_of(&self, molecule: &str) -> Option<PathBuf> {
+        [
+            format!("md17_{molecule}.npz"),
+            format!("rmd17_{molecule}.npz"),
+            format!("rmd17/npz_data/rmd17_{molecule}.npz"),
+        ]
+        .into_iter()
+        .map(|name| self.dir.join(name))
+        .find(|path| path.is_file())
+    }
+
+    /// Checks that every molecule is available (generating the embedded default's missing
+    /// ones with `gen-data`), before any training starts.
+    pub fn ensure_available(&self, molecules: &[String]) -> Result<()> {
+        for m in molecules {
+            ensure!(
+                mlff_md::BUILTIN_MOLECULES.contains(&m.as_str()),
+                "unknown molecule `{m}`; known: {}",
+                mlff_md::BUILTIN_MOLECULES.join(", ")
+            );
+        }
+        if !self.generated {
+            ensure!(
+                self.dir.is_dir(),
+                "data directory {} does not exist (--data expects a directory of \
+                 md17_<molecule>.npz or rmd17_<molecule>.npz files, e.g. from \
+                 `cargo xtask fetch-data`)",
+                self.dir.display()
+            );
+        }
+        let missing: Vec<String> = molecules
+            .iter()
+            .filter(|m| self.file_of(m).is_none())
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if !self.generated {
+            bail!(
+                "no file for {} in {} (looked for md17_<m>.npz, rmd17_<m>.npz, \
+                 rmd17/npz_data/rmd17_<m>.npz)",
+                missing.join(", "),
+                self.dir.display()
+            );
+        }
+        tracing::info!(molecules = %missing.join(","), "generating the embedded default data");
+        let args = crate::gen_data::GenDataArgs {
+            molecules: missing,
+            potential: "uff".into(),
+            frames: 20_000,
+            save_every: 1,
+            equilibration: 4_000,
+            temperature: 500.0,
+            dt: 0.5,
+            seed: 0,
+            out: self.dir.clone(),
+        };
+        crate::gen_data::run(&args).context("generating the default data (gen-data)")?;
+        Ok(())
+    }
+
+    /// Loads `molecule` in kcal/mol and Å.
+    pub fn load(&self, molecule: &str) -> Result<MoleculeData> {
+        let file = self
+            .file_of(molecule)
+            .with_context(|| format!("no data file for {molecule} in {}", self.dir.display()))?;
+        let dataset = mlff_data::load(&file)
+            .with_context(|| format!("loading {}", file.display()))?
+            .converted(Units::KCAL_MOL_ANGSTROM);
+        ensure!(
+            dataset.energies().is_some() && dataset.forces().is_some(),
+            "{} has no energies or forces; training needs both",
+            file.display()
+        );
+        let theory = dataset.provenance().theory.clone().unwrap_or_else(|| {
+            if file_name(&file).starts_with("rmd17") {
+                "PBE/def2-SVP (rMD17, ORCA)".into()
+            } else {
+                "unknown (not recorded in the file)".into()
+            }
+        });
+        let record = DataRecord {
+            molecule: molecule.to_string(),
+            sha256: sha256_of(&file)?,
+            frames: dataset.len(),
+            atoms: dataset.n_atoms(),
+            file,
+            theory,
+        };
+        Ok(MoleculeData { dataset, record })
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn sha256_of(path: &Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Loaded molecules shared by the cells of one process (each file is read and hashed once).
+#[derive(Clone)]
+pub struct DataCache {
+    source: DataSource,
+    loaded: Arc<Mutex<BTreeMap<String, Arc<MoleculeData>>>>,
+}
+
+impl DataCache {
+    /// An empty cache over `source`.
+    pub fn new(source: DataSource) -> Self {
+        Self {
+            source,
+            loaded: Arc::default(),
+        }
+    }
+
+    /// The source.
+    pub fn source(&self) -> &DataSource {
+        &self.source
+    }
+
+    /// `molecule`, loading it on first use.
+    pub fn get(&self, molecule: &str) -> Result<Arc<MoleculeData>> {
+        let mut loaded = self
+            .loaded
+            .lock()
+            .map_err(|_| anyhow::anyhow!("data cache poisoned"))?;
+        if let Some(data) = loaded.get(molecule) {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(self.source.load(molecule)?);
+        loaded.insert(molecule.to_string(), data.clone());
+        Ok(data)
+    }
+}

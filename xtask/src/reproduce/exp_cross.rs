@@ -1,0 +1,312 @@
+//! Experiment 3 — cross-dataset generalisation: train on molecule A, test on every molecule B
+//! made of A's elements (a matrix, shown as a heat map; the diagonal is A's own held-out
+//! frames), and training sets grown by adding molecules, tested on one target.
+
+use anyhow::{Result, bail};
+use mlff_splits::{
+    CrossDatasetParams, CrossPlan, DatasetFrames, RandomParams, Size, Split, SplitIndices,
+    SplitRequest, Strategy,
+};
+use std::collections::BTreeMap;
+
+use super::cell_splits::{self, CROSS, CellSplits, TestSet};
+use super::data::DataCache;
+use super::exp_sample::mean;
+use super::grid::{CellSpec, Experiment};
+use super::plots::heat_map;
+use super::preset::Plan;
+use super::report::{Section, Table, fmt};
+use super::store::CellResult;
+
+/// Sorted distinct atomic numbers of a built-in molecule (empty if unknown).
+pub fn elements_of(molecule: &str) -> Vec<u8> {
+    let mut z = mlff_md::Molecule::builtin(molecule)
+        .map(|m| m.atomic_numbers())
+        .unwrap_or_default();
+    z.sort_unstable();
+    z.dedup();
+    z
+}
+
+fn covers(train: &[String], test: &str) -> bool {
+    let available: Vec<u8> = train.iter().flat_map(|m| elements_of(m)).collect();
+    elements_of(test).iter().all(|z| available.contains(z))
+}
+
+/// The cells: one per (training molecule, seed) of the matrix, and one per ladder step ≥ 2.
+pub fn cells(plan: &Plan) -> Vec<CellSpec> {
+    let cross = &plan.cross;
+    let mut cells = Vec::new();
+    for &seed in &plan.seeds {
+        for a in &cross.molecules {
+            let train = vec![a.clone()];
+            let tests = cross
+                .molecules
+                .iter()
+                .filter(|b| covers(&train, b))
+                .cloned()
+                .collect();
+            cells.push(CellSpec::Cross { train, tests, seed });
+        }
+        for k in 2..=cross.ladder.len() {
+            cells.push(CellSpec::Cross {
+                train: cross.ladder[..k].to_vec(),
+                tests: vec![cross.ladder_target.clone()],
+                seed,
+            });
+        }
+    }
+    cells
+}
+
+/// Whether the plan's molecules and sizes fit (frames per molecule from `frames`).
+pub fn check(plan: &Plan, frames: &BTreeMap<String, usize>) -> std::result::Result<(), String> {
+    let cross = &plan.cross;
+    let train = cross.train_frames + plan.validation_frames(cross.train_frames);
+    for m in cross.molecules.iter().chain(&cross.ladder) {
+        let n = frames.get(m).copied().unwrap_or(0);
+        if train + cross.test_frames > n {
+            return Err(format!(
+                "{m}: {train} training (with validation) + {} test frames exceed its {n} frames",
+                cross.test_frames
+            ));
+        }
+    }
+    if !cross.ladder.is_empty() && !covers(&cross.ladder, &cross.ladder_target) {
+        return Err(format!(
+            "the ladder molecules {} lack elements of the target {}",
+            cross.ladder.join(", "),
+            cross.ladder_target
+        ));
+    }
+    Ok(())
+}
+
+fn random_split(
+    n_frames: usize,
+    train: Option<usize>,
+    n_test: usize,
+    n_val: usize,
+    seed: u64,
+) -> Result<Split> {
+    let mut request = SplitRequest::new(
+        Strategy::Random(RandomParams {
+            n_frames,
+            test: Size::Count(n_test),
+            train: train.map(Size::Count),
+        }),
+        seed,
+    );
+    if train.is_some() {
+        request = request.with_validation(cell_splits::validation(n_val));
+    }
+    Ok(request.generate()?)
+}
+
+fn single(split: &Split) -> Result<&mlff_splits::FrameSplit> {
+    match &split.indices {
+        SplitIndices::Single(s) => Ok(s),
+        _ => bail!("random split produced an unexpected layout"),
+    }
+}
+
+/// The frames of a cell.
+pub fn splits(
+    train: &[String],
+    tests: &[String],
+    seed: u64,
+    data: &DataCache,
+    plan: &Plan,
+) -> Result<CellSplits> {
+    if train.len() == 1 {
+        matrix_splits(&train[0], tests, seed, data, plan)
+    } else {
+        ladder_splits(train, tests, seed, data, plan)
+    }
+}
+
+/// Train on `a` (random frames), test on its own held-out frames and on each other molecule.
+fn matrix_splits(
+    a: &str,
+    tests: &[String],
+    seed: u64,
+    data: &DataCache,
+    plan: &Plan,
+) -> Result<CellSplits> {
+    let cross = &plan.cross;
+    let n_val = plan.validation_frames(cross.train_frames);
+    let own = random_split(
+        data.get(a)?.dataset.len(),
+        Some(cross.train_frames + n_val),
+        cross.test_frames,
+        n_val,
+        seed,
+    )?;
+    let s = single(&own)?;
+    let mut out = CellSplits {
+        train: vec![(a.to_string(), s.train.clone())],
+        validation: vec![(a.to_string(), s.validation.clone())],
+        ..CellSplits::default()
+    };
+    for b in tests {
+        let frames = if b == a {
+            s.test.clone()
+        } else {
+            let split = random_split(data.get(b)?.dataset.len(), None, cross.test_frames, 0, seed)?;
+            let frames = single(&split)?.test.clone();
+            out.splits.push(split);
+            frames
+        };
+        out.tests.push(TestSet {
+            kind: CROSS,
+            molecule: b.clone(),
+            frames,
+        });
+    }
+    out.splits.insert(0, own);
+    Ok(out)
+}
+
+/// Train on the union of `train`, test on the target (the splits crate's cross-dataset split).
+fn ladder_splits(
+    train: &[String],
+    tests: &[String],
+    seed: u64,
+    data: &DataCache,
+    plan: &Plan,
+) -> Result<CellSplits> {
+    let cross = &plan.cross;
+    let n_val = plan.validation_frames(cross.train_frames);
+    let Some(target) = tests.first() else {
+        bail!("a ladder cell needs a target molecule");
+    };
+    let mut datasets = Vec::new();
+    for m in train.iter().chain(std::iter::once(target)) {
+        datasets.push(DatasetFrames {
+            label: m.clone(),
+            n_frames: data.get(m)?.dataset.len(),
+        });
+    }
+    let request = SplitRequest::new(
+        Strategy::CrossDataset(CrossDatasetParams {
+            datasets,
+            plan: CrossPlan::Union {
+                train: train.to_vec(),
+                test: target.clone(),
+            },
+            train_per_dataset: Some(cross.train_frames + n_val),
+            test_per_dataset: Some(cross.test_frames),
+        }),
+        seed,
+    )
+    .with_validation(cell_splits::validation(n_val));
+    let split = request.generate()?;
+    let runs = split.runs();
+    let Some(run) = runs.first() else {
+        bail!("the cross-dataset split has no task");
+    };
+    let labelled = |sets: &[mlff_splits::LabelledFrames]| {
+        sets.iter()
+            .map(|l| (l.dataset.clone(), l.frames.clone()))
+            .collect::<Vec<_>>()
+    };
+    Ok(CellSplits {
+        train: labelled(&run.train),
+        validation: labelled(&run.validation),
+        tests: vec![TestSet {
+            kind: CROSS,
+            molecule: run.test.dataset.clone(),
+            frames: run.test.frames.clone(),
+        }],
+        splits: vec![split.clone()],
+        window: None,
+    })
+}
+
+/// The report section.
+pub fn section(results: &[&CellResult]) -> Result<Section> {
+    let mut section = Section::new(Experiment::CrossDataset);
+    // Matrix: mean over seeds of the force MAE of (train, test).
+    let mut matrix: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut ladder: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut unavailable = Vec::new();
+    for r in results {
+        let CellSpec::Cross { train, .. } = &r.spec else {
+            continue;
+        };
+        for t in &r.tests {
+            let key = (train.join(" + "), t.molecule.clone());
+            match (&t.scores, train.len()) {
+                (Some(s), 1) => matrix.entry(key).or_default().push(s.force_mae),
+                (Some(s), _) => ladder.entry(key).or_default().push(s.force_mae),
+                (None, _) => unavailable.push(format!(
+                    "{} → {}: {}",
+                    key.0,
+                    key.1,
+                    t.error.as_deref().unwrap_or("no scores")
+                )),
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for ((a, b), v) in matrix.iter().chain(&ladder) {
+        rows.push(vec![a.clone(), b.clone(), fmt(mean(v))]);
+    }
+    let header = ["trained on", "tested on", "force MAE"];
+    section.table = Table::new(&header, rows);
+    let mut molecules: Vec<String> = matrix
+        .keys()
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    molecules.sort();
+    molecules.dedup();
+    if !matrix.is_empty() {
+        let values: Vec<Vec<Option<f64>>> = molecules
+            .iter()
+            .map(|a| {
+                molecules
+                    .iter()
+                    .map(|b| matrix.get(&(a.clone(), b.clone())).map(|v| mean(v)))
+                    .collect()
+            })
+            .collect();
+        section.figures.push(heat_map(
+            "e3_cross_matrix",
+            "Force MAE (kcal/mol/Å): rows trained on, columns tested on",
+            &molecules,
+            &values,
+        )?);
+        let diag: Vec<f64> = matrix
+            .iter()
+            .filter(|((a, b), _)| a == b)
+            .map(|(_, v)| mean(v))
+            .collect();
+        let off: Vec<f64> = matrix
+            .iter()
+            .filter(|((a, b), _)| a != b)
+            .map(|(_, v)| mean(v))
+            .collect();
+        if !diag.is_empty() && !off.is_empty() {
+            section.findings.push(format!(
+                "Testing on another molecule gives a mean force MAE of {} against {} on the \
+                 training molecule's own held-out frames ({:.1}×).",
+                fmt(mean(&off)),
+                fmt(mean(&diag)),
+                mean(&off) / mean(&diag)
+            ));
+        }
+    }
+    for ((a, b), v) in &ladder {
+        section.findings.push(format!(
+            "Trained on {a}, tested on {b}: force MAE {}.",
+            fmt(mean(v))
+        ));
+    }
+    if !unavailable.is_empty() {
+        section.findings.push(format!(
+            "Pairs the model could not evaluate: {}.",
+            unavailable.join("; ")
+        ));
+    }
+    Ok(section)
+}

@@ -1,0 +1,87 @@
+//! The model interface the runner trains and evaluates: any MLFF plugs in by implementing
+//! [`ModelFactory`] (train) and [`FittedModel`] (predict, and drive MD).
+//!
+//! Units: datasets arrive in kcal/mol and Å (the runner converts); predictions are returned in
+//! the same units.
+
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+use mlff_data::Dataset;
+use mlff_md::Potential;
+use serde::{Deserialize, Serialize};
+
+use super::preset::Preset;
+
+/// Energies `(T)` and forces `(T, N, 3)` (row-major, flat) predicted for a dataset, kcal/mol(/Å).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Energy per frame.
+    pub energies: Vec<f64>,
+    /// Forces, flat `(T, N, 3)`.
+    pub forces: Vec<f64>,
+}
+
+/// What training needs besides data: the seed of every random choice and where to report.
+pub struct TrainingContext<'a> {
+    /// Seed (initial weights, batch order, …).
+    pub seed: u64,
+    /// Called with a fraction in [0, 1] as training progresses (drives the cell's bar).
+    pub progress: &'a (dyn Fn(f64) + Sync),
+}
+
+/// Trains models of one kind with fixed hyper-parameters.
+pub trait ModelFactory: Send + Sync {
+    /// Model name as written in results (`baseline-pair`, `nequip`).
+    fn name(&self) -> String;
+
+    /// Hyper-parameters, recorded in every cell result.
+    fn hyper_parameters(&self) -> serde_json::Value;
+
+    /// Trains on `train` (one dataset per molecule; several for cross-molecule training),
+    /// using `validation` (same layout, possibly empty datasets absent) for early stopping or
+    /// model selection as the model sees fit.
+    fn train(
+        &self,
+        train: &[Dataset],
+        validation: &[Dataset],
+        context: &TrainingContext<'_>,
+    ) -> Result<Box<dyn FittedModel>>;
+}
+
+/// A trained model.
+pub trait FittedModel: Send + Sync {
+    /// Energies and forces of every frame of `data`.
+    fn predict(&self, data: &Dataset) -> Result<Predictions>;
+
+    /// The model as an MD potential for a molecule with these atomic numbers.
+    fn potential<'a>(&'a self, atomic_numbers: &[u8]) -> Result<Box<dyn Potential + 'a>>;
+
+    /// Anything worth recording about the training run (epochs, final losses, parameters).
+    fn training_summary(&self) -> serde_json::Value;
+}
+
+/// The models the runner knows (`--model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// The learned two-body potential of `mlff-baseline` (seconds per cell).
+    Baseline,
+    /// NequIP (`mlff-nequip`).
+    Nequip,
+}
+
+impl ModelKind {
+    /// The factory with the preset's hyper-parameters.
+    pub fn factory(self, preset: Preset) -> Result<Box<dyn ModelFactory>> {
+        match self {
+            ModelKind::Baseline => Ok(Box::new(super::baseline_model::BaselineFactory::new(
+                preset,
+            ))),
+            ModelKind::Nequip => bail!(
+                "--model nequip: the NequIP model is not wired into the runner yet; \
+                 implement ModelFactory for it in xtask/src/reproduce/model.rs \
+                 (use --model baseline meanwhile)"
+            ),
+        }
+    }
+}

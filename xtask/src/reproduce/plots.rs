@@ -1,0 +1,267 @@
+//! Figures: line charts (optionally log–log), scatter plots and heat maps drawn with plotters
+//! as SVG, rasterised to PNG with resvg (same picture in both formats).
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Pixel size of every figure.
+const SIZE: (u32, u32) = (820, 520);
+
+/// Series colours (colour-blind-safe Okabe–Ito palette).
+const COLOURS: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// One named set of (x, y) points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// Points.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A finished figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File stem (`e1_learning_curve`).
+    pub name: String,
+    /// Caption.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing a figure: {e:?}")
+}
+
+fn svg_figure(
+    name: &str,
+    caption: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Figure> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        draw(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(Figure {
+        name: name.into(),
+        caption: caption.into(),
+        svg,
+    })
+}
+
+/// Axis range of `values` with a margin (log10 values when `log`).
+fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && (!log || *v > 0.0))
+        .map(|v| if log { v.log10() } else { v })
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(if log { 0.05 } else { 1e-3 * hi.abs().max(1e-9) });
+    (lo - pad, hi + pad)
+}
+
+fn axis_label(v: f64, log: bool) -> String {
+    if log {
+        let x = 10f64.powf(v);
+        if x >= 100.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.3}")
+        }
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Lines through each series' points (log–log axes if `log_log`), with markers and a legend.
+pub fn line_chart(
+    name: &str,
+    caption: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_log: bool,
+) -> Result<Figure> {
+    chart(name, caption, x_label, y_label, series, log_log, true)
+}
+
+/// Markers only (no lines).
+pub fn scatter(
+    name: &str,
+    caption: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<Figure> {
+    chart(name, caption, x_label, y_label, series, false, false)
+}
+
+fn chart(
+    name: &str,
+    caption: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_log: bool,
+    lines: bool,
+) -> Result<Figure> {
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = range(all().map(|p| p.0), log_log);
+    let (y0, y1) = range(all().map(|p| p.1), log_log);
+    let map = move |(x, y): (f64, f64)| {
+        if log_log {
+            (x.log10(), y.log10())
+        } else {
+            (x, y)
+        }
+    };
+    svg_figure(name, caption, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&|v| axis_label(*v, log_log))
+            .y_label_formatter(&|v| axis_label(*v, log_log))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let points: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .filter(|(x, y)| {
+                    x.is_finite() && y.is_finite() && (!log_log || (*x > 0.0 && *y > 0.0))
+                })
+                .map(|&p| map(p))
+                .collect();
+            if lines {
+                chart
+                    .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                    .map_err(plot_error)?;
+            }
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(plot_error)?
+                .label(s.label.clone())
+                .legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
+/// A labelled heat map of `values[row][column]` (blank where `None`), white → dark blue.
+pub fn heat_map(
+    name: &str,
+    caption: &str,
+    labels: &[String],
+    values: &[Vec<Option<f64>>],
+) -> Result<Figure> {
+    let n = labels.len() as f64;
+    let finite: Vec<f64> = values.iter().flatten().flatten().copied().collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    svg_figure(name, caption, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(16)
+            .build_cartesian_2d(-2.5f64..n, -1.0f64..n)
+            .map_err(plot_error)?;
+        let font = ("sans-serif", 14).into_font();
+        for (i, row) in values.iter().enumerate() {
+            let y = n - 1.0 - i as f64;
+            for (j, value) in row.iter().enumerate() {
+                let x = j as f64;
+                let Some(v) = value else { continue };
+                let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                let shade = |c: f64| (255.0 - t * (255.0 - c)) as u8;
+                let colour = RGBColor(shade(8.0), shade(69.0), shade(148.0));
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x, y), (x + 1.0, y + 1.0)],
+                        colour.filled(),
+                    )])
+                    .map_err(plot_error)?;
+                let ink = if t > 0.55 { WHITE } else { BLACK };
+                chart
+                    .draw_series([Text::new(
+                        format!("{v:.3}"),
+                        (x + 0.25, y + 0.6),
+                        font.clone().color(&ink),
+                    )])
+                    .map_err(plot_error)?;
+            }
+            chart
+                .draw_series([Text::new(labels[i].clone(), (-2.4, y + 0.6), font.clone())])
+                .map_err(plot_error)?;
+        }
+        for (j, label) in labels.iter().enumerate() {
+            chart
+                .draw_series([Text::new(
+                    label.clone(),
+                    (j as f64 + 0.05, -0.4),
+                    font.clone(),
+                )])
+                .map_err(plot_error)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `figure` as `<dir>/<name>.svg` and `<dir>/<name>.png`.
+pub fn save(figure: &Figure, dir: &Path) -> Result<()> {
+    super::store::write_text(&dir.join(format!("{}.svg", figure.name)), &figure.svg)?;
+    let png = rasterise(&figure.svg)?;
+    super::store::write_bytes(&dir.join(format!("{}.png", figure.name)), &png)
+}
+
+/// PNG of an SVG document (system fonts for the text).
+pub fn rasterise(svg: &str) -> Result<Vec<u8>> {
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = resvg::usvg::Tree::from_str(svg, &options)?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| anyhow!("empty figure"))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    Ok(pixmap.encode_png()?)
+}

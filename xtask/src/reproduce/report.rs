@@ -1,0 +1,330 @@
+//! The report: per experiment a table, figures and data-driven findings, assembled into
+//! `report.md` and a self-contained `report.html` (figures inlined as SVG), plus per-experiment
+//! JSON and CSV files.
+
+use anyhow::Result;
+use std::fmt::Write as _;
+
+use super::grid::{CellSpec, Experiment};
+use super::plots::{self, Figure};
+use super::store::{CellResult, Manifest, RunDir, write_text};
+use super::{exp_cross, exp_md, exp_sample, exp_soap, exp_time};
+
+/// A table kept as cells, rendered as Markdown, HTML or CSV.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with `header` and `rows`.
+    pub fn new(header: &[&str], rows: Vec<Vec<String>>) -> Self {
+        Self {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows,
+        }
+    }
+
+    /// GitHub Markdown.
+    pub fn markdown(&self) -> String {
+        let mut out = format!("| {} |\n|", self.header.join(" | "));
+        out.push_str(&"---|".repeat(self.header.len()));
+        out.push('\n');
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+
+    /// CSV with a header line (commas inside cells become semicolons).
+    pub fn csv(&self) -> String {
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .map(|c| c.replace(',', ";"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = line(&self.header) + "\n";
+        for row in &self.rows {
+            out.push_str(&line(row));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// An HTML `<table>`.
+    pub fn html(&self) -> String {
+        let mut out = String::from("<table>\n<tr>");
+        for h in &self.header {
+            let _ = write!(out, "<th>{}</th>", escape(h));
+        }
+        out.push_str("</tr>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for c in row {
+                let _ = write!(out, "<td>{}</td>", escape(c));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+        out
+    }
+}
+
+/// One experiment's part of the report.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Which experiment.
+    pub experiment: Experiment,
+    /// Its table.
+    pub table: Table,
+    /// Figures.
+    pub figures: Vec<Figure>,
+    /// Data-driven sentences.
+    pub findings: Vec<String>,
+}
+
+impl Section {
+    /// An empty section.
+    pub fn new(experiment: Experiment) -> Self {
+        Self {
+            experiment,
+            table: Table::default(),
+            figures: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// A number with four significant digits (`n/a` when not finite).
+pub fn fmt(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".into();
+    }
+    let digits = (3 - value.abs().max(1e-12).log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{value:.digits$}")
+}
+
+/// HTML-escapes text.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn of_experiment(results: &[CellResult], experiment: Experiment) -> Vec<&CellResult> {
+    results
+        .iter()
+        .filter(|r| r.spec.experiment().measures(experiment))
+        .collect()
+}
+
+/// Every section, from the finished cells.
+pub fn sections(results: &[CellResult]) -> Result<Vec<Section>> {
+    Ok(vec![
+        exp_sample::section(&of_experiment(results, Experiment::SampleEfficiency))?,
+        exp_time::section(&of_experiment(results, Experiment::TimeDomain))?,
+        exp_cross::section(&of_experiment(results, Experiment::CrossDataset))?,
+        exp_soap::section(&of_experiment(results, Experiment::SoapSimilarity))?,
+        exp_md::section(&of_experiment(results, Experiment::MdStability))?,
+    ])
+}
+
+/// Writes per-experiment JSON/CSV, figures, `report.md` and `report.html`.
+pub fn write(run: &RunDir, manifest: &Manifest, results: &[CellResult]) -> Result<()> {
+    let sections = sections(results)?;
+    let figures_dir = run.root().join("figures");
+    for section in &sections {
+        let key = section.experiment.key();
+        let cells: Vec<&CellResult> = results
+            .iter()
+            .filter(|r| r.spec.experiment() == section.experiment)
+            .collect();
+        write_text(&run.root().join(format!("{key}.csv")), &section.table.csv())?;
+        let json = serde_json::json!({
+            "experiment": section.experiment,
+            "findings": section.findings,
+            "table": { "header": section.table.header, "rows": section.table.rows },
+            "cells": cells,
+        });
+        write_text(
+            &run.root().join(format!("{key}.json")),
+            &serde_json::to_string_pretty(&json)?,
+        )?;
+        for figure in &section.figures {
+            plots::save(figure, &figures_dir)?;
+        }
+    }
+    let context = ReportContext::new(manifest, results);
+    write_text(
+        &run.root().join("report.md"),
+        &markdown(&context, &sections),
+    )?;
+    write_text(&run.root().join("report.html"), &html(&context, &sections))?;
+    Ok(())
+}
+
+/// What the report says about the run as a whole.
+struct ReportContext {
+    title: String,
+    facts: Vec<String>,
+}
+
+impl ReportContext {
+    fn new(manifest: &Manifest, results: &[CellResult]) -> Self {
+        let mut data: Vec<String> = results
+            .iter()
+            .flat_map(|r| &r.data)
+            .map(|d| {
+                format!(
+                    "{} — {} ({} frames, {} atoms; level of theory: {}; SHA-256 {}…)",
+                    d.molecule,
+                    d.file.display(),
+                    d.frames,
+                    d.atoms,
+                    d.theory,
+                    &d.sha256[..12.min(d.sha256.len())]
+                )
+            })
+            .collect();
+        data.sort();
+        data.dedup();
+        let source = if manifest.data.generated {
+            "the embedded default: UFF molecular dynamics at 500 K generated by `cargo xtask \
+             gen-data` (a classical force field, not DFT — the effects are those of MD time \
+             series, the absolute errors are not comparable with rMD17's)"
+                .to_string()
+        } else {
+            format!("files from {}", manifest.data.dir.display())
+        };
+        let model = results.first().map(|r| {
+            format!(
+                "{} with hyper-parameters `{}`",
+                r.model,
+                serde_json::to_string(&r.hyper_parameters).unwrap_or_default()
+            )
+        });
+        let version = results.first().map(|r| r.code_version.clone());
+        let mut facts = vec![
+            format!("Data: {source}."),
+            format!(
+                "Cells finished: {} of {} (preset `{:?}`, seeds {:?}).",
+                results.len(),
+                manifest.cells.len(),
+                manifest.plan.preset,
+                manifest.plan.seeds
+            ),
+            format!(
+                "Errors are force-component MAE in kcal/mol/Å; the time-holdout test set is the \
+                 last {:.0}% of each trajectory; i.i.d. test frames are drawn at random from the \
+                 frames before it.",
+                manifest.plan.test_fraction * 100.0
+            ),
+        ];
+        facts.extend(model.map(|m| format!("Model: {m}.")));
+        facts.extend(version.map(|v| format!("Code version: {v}.")));
+        facts.extend(data.into_iter().map(|d| format!("Data file: {d}.")));
+        let cells_failed = manifest.cells.len() - results.len();
+        if cells_failed > 0 {
+            facts.push(format!(
+                "{cells_failed} cells have no result yet; the tables show what is finished."
+            ));
+        }
+        let _ = CellSpec::experiment;
+        Self {
+            title: format!("mlffbench reproduction — run `{}`", manifest.name),
+            facts,
+        }
+    }
+}
+
+fn markdown(context: &ReportContext, sections: &[Section]) -> String {
+    let mut out = format!("# {}\n\n", context.title);
+    for fact in &context.facts {
+        let _ = writeln!(out, "- {fact}");
+    }
+    out.push_str("\n## Summary\n\n");
+    for finding in sections.iter().filter_map(|s| s.findings.first()) {
+        let _ = writeln!(out, "- {finding}");
+    }
+    for section in sections {
+        let _ = writeln!(out, "\n## {}\n", section.experiment.title());
+        if section.table.rows.is_empty() {
+            out.push_str("No finished cells.\n");
+            continue;
+        }
+        out.push_str(&section.table.markdown());
+        for figure in &section.figures {
+            let _ = writeln!(
+                out,
+                "\n![{}](figures/{}.svg)\n",
+                figure.caption, figure.name
+            );
+        }
+        for finding in &section.findings {
+            let _ = writeln!(out, "- {finding}");
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;\
+color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;\
+padding:.25em .6em;text-align:left}th{background:#eef}figure{margin:1em 0}\
+figcaption{font-size:.9em;color:#555}svg{max-width:100%;height:auto}";
+
+fn html(context: &ReportContext, sections: &[Section]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<ul>\n",
+        escape(&context.title),
+        escape(&context.title)
+    );
+    for fact in &context.facts {
+        let _ = writeln!(out, "<li>{}</li>", escape(fact));
+    }
+    out.push_str("</ul>\n<h2>Summary</h2>\n<ul>\n");
+    for finding in sections.iter().filter_map(|s| s.findings.first()) {
+        let _ = writeln!(out, "<li>{}</li>", escape(finding));
+    }
+    out.push_str("</ul>\n");
+    for section in sections {
+        let _ = writeln!(
+            out,
+            "<section id=\"{}\">\n<h2>{}</h2>",
+            section.experiment.key(),
+            escape(section.experiment.title())
+        );
+        if section.table.rows.is_empty() {
+            out.push_str("<p>No finished cells.</p>\n</section>\n");
+            continue;
+        }
+        out.push_str(&section.table.html());
+        for figure in &section.figures {
+            // The SVG document minus its XML prolog, inline, so the file is self-contained.
+            let svg = figure.svg.trim_start_matches(|c| c != '<');
+            let svg = match svg.strip_prefix("<?xml") {
+                Some(rest) => rest.split_once("?>").map(|(_, s)| s).unwrap_or(rest),
+                None => svg,
+            };
+            let _ = writeln!(
+                out,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                svg.trim(),
+                escape(&figure.caption)
+            );
+        }
+        out.push_str("<ul>\n");
+        for finding in &section.findings {
+            let _ = writeln!(out, "<li>{}</li>", escape(finding));
+        }
+        out.push_str("</ul>\n</section>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
