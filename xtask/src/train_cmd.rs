@@ -47,7 +47,8 @@ pub struct TrainArgs {
 
 /// The config file as a JSON value (YAML, TOML or JSON by extension).
 fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
         Some("toml") => toml::from_str(&text)?,
         Some("json") => serde_json::from_str(&text)?,
@@ -59,14 +60,22 @@ fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
 fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
     if let Some(split) = &args.split {
         let split = mlff_splits::Split::read_json(split)?;
-        let run = split.runs().into_iter().next().context("the split has no runs")?;
+        let run = split
+            .runs()
+            .into_iter()
+            .next()
+            .context("the split has no runs")?;
         let pick = |sets: &[mlff_splits::LabelledFrames]| -> Vec<usize> {
             sets.iter().flat_map(|s| s.frames.iter().copied()).collect()
         };
         return Ok((pick(&run.train), pick(&run.validation)));
     }
     if let Some(n) = args.n_train {
-        ensure!(n + args.n_val <= n_frames, "{n} + {} frames requested, the data has {n_frames}", args.n_val);
+        ensure!(
+            n + args.n_val <= n_frames,
+            "{n} + {} frames requested, the data has {n_frames}",
+            args.n_val
+        );
         let mut all: Vec<usize> = (0..n_frames).collect();
         all.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
         return Ok((all[..n].to_vec(), all[n..n + args.n_val].to_vec()));
@@ -80,7 +89,8 @@ fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, 
 /// Runs `train`; returns the best model's checkpoint path.
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let (text, mut value) = read_config(&args.config)?;
-    let data = mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
+    let data =
+        mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     if value.get("type_names").is_none() {
         let names: Vec<String> = data
             .species()
@@ -97,17 +107,22 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         _ => TrainConfig::from_yaml_str(&serde_yaml::to_string(&value)?)?,
     };
     let (train_idx, val_idx) = indices(args, data.len(), train_config.seed)?;
-    ensure!(!train_idx.is_empty() && !val_idx.is_empty(), "empty training or validation set");
+    ensure!(
+        !train_idx.is_empty() && !val_idx.is_empty(),
+        "empty training or validation set"
+    );
     std::fs::create_dir_all(&args.out)?;
-    let files = RunFiles { dir: args.out.clone() };
+    let files = RunFiles {
+        dir: args.out.clone(),
+    };
     let model_file = args.out.join("initial_model.json");
     let model = if args.resume && model_file.is_file() {
         Checkpoint::load(&model_file)?.model()?
     } else {
-        let stats = apply_training_statistics(&mut model_config, &data, &train_idx)?;
+        let stats = apply_training_statistics(&mut model_config, &[&data], &train_idx)?;
         tracing::info!(
-            avg_num_neighbors = stats.avg_num_neighbors,
-            forces_rms = ?stats.forces_rms,
+            avg_num_neighbors = stats[0].avg_num_neighbors,
+            forces_rms = ?stats[0].forces_rms,
             "statistics of {} training frames",
             train_idx.len()
         );
@@ -116,11 +131,16 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         Checkpoint::of(&model, Some(data.units()), meta).save(&model_file)?;
         model
     };
-    tracing::info!(parameters = model.params().len(), train = train_idx.len(), val = val_idx.len(), "training");
+    tracing::info!(
+        parameters = model.params().len(),
+        train = train_idx.len(),
+        val = val_idx.len(),
+        "training"
+    );
     let trained = train(
         model,
         train_config,
-        &data,
+        &[&data],
         train_idx,
         val_idx,
         Some(&args.out),

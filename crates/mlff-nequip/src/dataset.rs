@@ -9,20 +9,35 @@ use ndarray::Axis;
 
 /// Positions of frames `indices` as `[x, y, z]` rows, with their atomic numbers.
 fn frame_rows(data: &Dataset, indices: &[usize]) -> Vec<(Vec<u8>, Vec<[f64; 3]>)> {
-    indices
-        .iter()
-        .map(|&i| {
-            let z = data.species().of_frame(i).to_vec();
-            let pos = data
-                .positions()
-                .index_axis(Axis(0), i)
-                .rows()
-                .into_iter()
-                .map(|r| [r[0], r[1], r[2]])
-                .collect();
-            (z, pos)
-        })
-        .collect()
+    indices.iter().map(|&i| frame_row(data, i)).collect()
+}
+
+/// Atomic numbers and positions of frame `i`.
+fn frame_row(data: &Dataset, i: usize) -> (Vec<u8>, Vec<[f64; 3]>) {
+    let z = data.species().of_frame(i).to_vec();
+    let pos = data
+        .positions()
+        .index_axis(Axis(0), i)
+        .rows()
+        .into_iter()
+        .map(|r| [r[0], r[1], r[2]])
+        .collect();
+    (z, pos)
+}
+
+/// The graph of frames taken from several datasets (`(dataset, frame)` pairs), e.g. a batch
+/// mixing molecules.
+pub fn graph_of_frames(
+    types: &TypeMap,
+    r_max: f64,
+    frames: &[(&Dataset, usize)],
+) -> Result<AtomicGraph> {
+    let rows: Vec<_> = frames.iter().map(|&(d, i)| frame_row(d, i)).collect();
+    AtomicGraph::new(
+        rows.iter().map(|(z, p)| (z.as_slice(), p.as_slice())),
+        types,
+        r_max,
+    )
 }
 
 /// The graph of frames `indices` of `data` (positions in the dataset's length unit, which

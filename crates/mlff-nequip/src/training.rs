@@ -4,7 +4,7 @@
 use crate::architecture::Architecture;
 use crate::checkpoint::Checkpoint;
 use crate::config::{NequipConfig, PerType, Precision};
-use crate::dataset::graph_with;
+use crate::dataset::graph_of_frames;
 use crate::error::{NequipError, Result};
 use crate::loss::{Targets, batch_errors, batch_loss_gradient};
 use crate::model::Nequip;
@@ -20,39 +20,60 @@ use std::path::{Path, PathBuf};
 /// Frames per graph when evaluating (validation, test).
 const EVAL_BATCH: usize = 32;
 
-/// A model's loss on a labelled dataset, for `mlff_train::Trainer`.
+/// A model's loss on labelled datasets, for `mlff_train::Trainer`. Example `k` is frame
+/// `k` of the datasets concatenated in order, so one objective can mix molecules.
 pub struct NequipObjective<'a> {
     arch: &'a Architecture,
     types: &'a TypeMap,
     r_max: f64,
     precision: Precision,
-    data: &'a Dataset,
+    datasets: Vec<&'a Dataset>,
+    examples: Vec<(usize, usize)>,
 }
 
 impl<'a> NequipObjective<'a> {
-    /// The objective of `model`'s architecture on `data` (which needs energies and forces, in
+    /// The objective of `model`'s architecture on `datasets` (each with energies and forces, in
     /// the model's units).
-    pub fn new(model: &'a Nequip, data: &'a Dataset) -> Result<Self> {
-        data.require_energies()?;
-        data.require_forces()?;
+    pub fn new(model: &'a Nequip, datasets: &[&'a Dataset]) -> Result<Self> {
+        let mut examples = Vec::new();
+        for (k, data) in datasets.iter().enumerate() {
+            data.require_energies()?;
+            data.require_forces()?;
+            examples.extend((0..data.len()).map(|i| (k, i)));
+        }
         Ok(Self {
             arch: model.architecture(),
             types: model.types(),
             r_max: model.config().r_max,
             precision: model.config().precision()?,
-            data,
+            datasets: datasets.to_vec(),
+            examples,
         })
     }
 
-    fn targets(&self, indices: &[usize]) -> (Vec<f64>, Vec<f64>) {
-        let e = self.data.energies().expect("checked in new");
-        let f = self.data.forces().expect("checked in new");
-        let energies = indices.iter().map(|&i| e[i]).collect();
-        let forces = indices
+    fn frames(&self, indices: &[usize]) -> Vec<(&'a Dataset, usize)> {
+        indices
             .iter()
-            .flat_map(|&i| f.index_axis(Axis(0), i).iter().copied().collect::<Vec<_>>())
-            .collect();
+            .map(|&i| {
+                let (k, f) = self.examples[i];
+                (self.datasets[k], f)
+            })
+            .collect()
+    }
+
+    fn targets(&self, indices: &[usize]) -> (Vec<f64>, Vec<f64>) {
+        let mut energies = Vec::with_capacity(indices.len());
+        let mut forces = Vec::new();
+        for (data, i) in self.frames(indices) {
+            energies.push(data.energies().expect("checked in new")[i]);
+            let f = data.forces().expect("checked in new");
+            forces.extend(f.index_axis(Axis(0), i).iter().copied());
+        }
         (energies, forces)
+    }
+
+    fn graph(&self, indices: &[usize]) -> Result<crate::graph::AtomicGraph> {
+        graph_of_frames(self.types, self.r_max, &self.frames(indices))
     }
 
     fn batch_gradient(
@@ -61,7 +82,7 @@ impl<'a> NequipObjective<'a> {
         batch: &[usize],
         loss: &LossFunction,
     ) -> Result<(LossParts, Vec<f64>)> {
-        let graph = graph_with(self.types, self.r_max, self.data, batch)?;
+        let graph = self.graph(batch)?;
         let (energies, forces) = self.targets(batch);
         let targets = Targets {
             energies: &energies,
@@ -76,7 +97,7 @@ impl<'a> NequipObjective<'a> {
     fn errors(&self, params: &[f64], indices: &[usize]) -> Result<LossParts> {
         let mut total = LossParts::default();
         for chunk in indices.chunks(EVAL_BATCH) {
-            let graph = graph_with(self.types, self.r_max, self.data, chunk)?;
+            let graph = self.graph(chunk)?;
             let (energies, forces) = self.targets(chunk);
             let targets = Targets {
                 energies: &energies,
@@ -94,7 +115,7 @@ impl<'a> NequipObjective<'a> {
 
 impl Objective for NequipObjective<'_> {
     fn n_examples(&self) -> usize {
-        self.data.len()
+        self.examples.len()
     }
 
     fn n_params(&self) -> usize {
@@ -124,31 +145,76 @@ impl Objective for NequipObjective<'_> {
 
 /// Fills in what nequip derives from the training data (`avg_num_neighbors`, per-type energy
 /// shifts from a least-squares fit on species counts, per-type scales = force RMS) where the
-/// configuration leaves them unset. Returns the statistics.
+/// configuration leaves them unset; `train` holds example indices over `datasets`
+/// concatenated. With several datasets (molecules), each one's statistics are computed on its
+/// own training frames and combined weighted by atom counts (shifts per species, squared
+/// force RMS, neighbour counts). Returns the statistics of each dataset that has training
+/// frames.
 pub fn apply_training_statistics(
     config: &mut NequipConfig,
-    data: &Dataset,
+    datasets: &[&Dataset],
     train: &[usize],
-) -> Result<DataStats> {
-    let stats = DataStats::compute(data, train, config.r_max)
-        .map_err(|e| NequipError::Config(format!("training statistics: {e}")))?;
+) -> Result<Vec<DataStats>> {
+    let mut offset = 0;
+    let mut all = Vec::new();
+    for data in datasets {
+        let local: Vec<usize> = train
+            .iter()
+            .filter(|&&i| i >= offset && i < offset + data.len())
+            .map(|&i| i - offset)
+            .collect();
+        offset += data.len();
+        if !local.is_empty() {
+            all.push(
+                DataStats::compute(data, &local, config.r_max)
+                    .map_err(|e| NequipError::Config(format!("training statistics: {e}")))?,
+            );
+        }
+    }
+    if all.is_empty() {
+        return Err(NequipError::Config("no training frames".into()));
+    }
     let types = TypeMap::from_symbols(&config.type_names)?;
+    let atoms = |s: &DataStats| s.species_atom_counts.iter().sum::<usize>() as f64;
+    let total_atoms: f64 = all.iter().map(atoms).sum();
     if config.avg_num_neighbors.is_none() {
-        config.avg_num_neighbors = Some(stats.avg_num_neighbors.max(1e-3));
+        let avg = all
+            .iter()
+            .map(|s| s.avg_num_neighbors * atoms(s))
+            .sum::<f64>()
+            / total_atoms;
+        config.avg_num_neighbors = Some(avg.max(1e-3));
     }
     if config.per_type_energy_shifts.is_none() {
         let shifts = types
             .atomic_numbers()
             .iter()
-            .map(|&z| stats.energy_shift_of(z).unwrap_or(0.0))
+            .map(|&z| {
+                let (mut sum, mut count) = (0.0, 0.0);
+                for s in &all {
+                    if let (Some(shift), Some(k)) =
+                        (s.energy_shift_of(z), s.species.iter().position(|&x| x == z))
+                    {
+                        let n = s.species_atom_counts[k] as f64;
+                        sum += shift * n;
+                        count += n;
+                    }
+                }
+                if count > 0.0 { sum / count } else { 0.0 }
+            })
             .collect();
         config.per_type_energy_shifts = Some(PerType::List(shifts));
     }
     if config.per_type_energy_scales.is_none() {
-        let rms = stats.forces_rms.filter(|r| *r > 0.0).unwrap_or(1.0);
+        let ms = all
+            .iter()
+            .map(|s| s.forces_rms.unwrap_or(0.0).powi(2) * atoms(s))
+            .sum::<f64>()
+            / total_atoms;
+        let rms = if ms > 0.0 { ms.sqrt() } else { 1.0 };
         config.per_type_energy_scales = Some(PerType::Uniform(rms));
     }
-    Ok(stats)
+    Ok(all)
 }
 
 /// Where a run writes: the trainer's state files plus our model checkpoints.
@@ -181,20 +247,22 @@ pub struct TrainedModel {
     pub outcome: TrainOutcome,
 }
 
-/// Trains `model` (already carrying its statistics) on frames `train` of `data`, validating on
-/// `val`; with `dir`, writes checkpoints there (and resumes from them when `resume`).
+/// Trains `model` (already carrying its statistics) on examples `train` of `datasets`
+/// (concatenated), validating on `val`; with `dir`, writes checkpoints there (and resumes from
+/// them when `resume`).
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     model: Nequip,
     config: TrainConfig,
-    data: &Dataset,
+    datasets: &[&Dataset],
     train: Vec<usize>,
     val: Vec<usize>,
     dir: Option<&Path>,
     resume: bool,
     progress: bool,
 ) -> Result<TrainedModel> {
-    let objective = NequipObjective::new(&model, data)?;
-    let units = Some(data.units());
+    let objective = NequipObjective::new(&model, datasets)?;
+    let units = datasets.first().map(|d| d.units());
     let mut best: Option<Vec<f64>> = None;
     let fail = |e: mlff_train::TrainError| NequipError::Config(format!("training: {e}"));
     let outcome = {

@@ -9,7 +9,10 @@ use mlff_train::TrainConfig;
 use std::path::PathBuf;
 
 fn ethanol() -> Dataset {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/md17_ethanol_first2000.npz"));
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/md17_ethanol_first2000.npz"
+    ));
     assert!(path.is_file(), "{} is missing", path.display());
     mlff_data::load(&path).unwrap()
 }
@@ -30,7 +33,15 @@ fn train_config(yaml: &str) -> TrainConfig {
 
 fn force_std(data: &Dataset, frames: &[usize]) -> f64 {
     let f = data.forces().unwrap();
-    let values: Vec<f64> = frames.iter().flat_map(|&i| f.index_axis(ndarray::Axis(0), i).iter().copied().collect::<Vec<_>>()).collect();
+    let values: Vec<f64> = frames
+        .iter()
+        .flat_map(|&i| {
+            f.index_axis(ndarray::Axis(0), i)
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
 }
@@ -44,16 +55,24 @@ fn learns_ethanol_forces_from_200_frames() {
     let val_idx: Vec<usize> = (0..20).map(|i| i * 90 + 4).collect();
     let test_idx: Vec<usize> = (1800..2000).collect();
     let mut config = small_config(2, 8);
-    apply_training_statistics(&mut config, &data, &train_idx).unwrap();
+    apply_training_statistics(&mut config, &[&data], &train_idx).unwrap();
     let model = Nequip::new(config).unwrap();
-    let tc = train_config("max_epochs: 6\nlearning_rate: 0.01\nuse_ema: true\nloss_coeffs: {total_energy: [1, PerAtomMSELoss], forces: 1}\n");
-    let trained = train(model, tc, &data, train_idx, val_idx, None, false, false).unwrap();
+    let tc = train_config(
+        "max_epochs: 6\nlearning_rate: 0.01\nuse_ema: true\nloss_coeffs: {total_energy: [1, PerAtomMSELoss], forces: 1}\n",
+    );
+    let trained = train(model, tc, &[&data], train_idx, val_idx, None, false, false).unwrap();
     let pred = mlff_nequip::predict_dataset(&trained.model, &data, &test_idx, 50, |_| ()).unwrap();
     let reference = data.forces().unwrap();
     let mae = pred
         .forces
         .iter()
-        .zip(test_idx.iter().flat_map(|&i| reference.index_axis(ndarray::Axis(0), i).iter().copied().collect::<Vec<_>>()))
+        .zip(test_idx.iter().flat_map(|&i| {
+            reference
+                .index_axis(ndarray::Axis(0), i)
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+        }))
         .map(|(p, r)| (p - r).abs())
         .sum::<f64>()
         / pred.forces.len() as f64;
@@ -67,14 +86,29 @@ fn learns_ethanol_forces_from_200_frames() {
 fn memorises_five_frames() {
     let data = ethanol();
     let frames: Vec<usize> = vec![0, 400, 800, 1200, 1600];
-    let mut config = small_config(2, 8);
+    let mut config = small_config(3, 16);
     config.model_dtype = "float64".into();
-    apply_training_statistics(&mut config, &data, &frames).unwrap();
+    apply_training_statistics(&mut config, &[&data], &frames).unwrap();
     let model = Nequip::new(config).unwrap();
-    let tc = train_config("max_epochs: 400\nlearning_rate: 0.005\nbatch_size: 1\nloss_coeffs: {total_energy: [1, PerAtomMSELoss], forces: 1}\n");
-    let trained = train(model, tc, &data, frames.clone(), frames.clone(), None, false, false).unwrap();
+    let tc = train_config(
+        "max_epochs: 600\nlearning_rate: 0.01\nbatch_size: 5\nloss_coeffs: {total_energy: [1, PerAtomMSELoss], forces: 1}\n",
+    );
+    let trained = train(
+        model,
+        tc,
+        &[&data],
+        frames.clone(),
+        frames.clone(),
+        None,
+        false,
+        false,
+    )
+    .unwrap();
     let curve = &trained.outcome.state.curve;
-    let (start, end) = (curve[0].training_loss, curve.last().unwrap().validation_loss);
+    let (start, end) = (
+        curve[0].training_loss,
+        curve.last().unwrap().validation_loss,
+    );
     println!("training loss {start:.3e} -> validation loss on the same frames {end:.3e}");
     assert!(end < 1e-3 * start, "loss {start} -> {end}");
 }
@@ -85,13 +119,47 @@ fn an_interrupted_run_resumes_exactly() {
     let train_idx: Vec<usize> = (0..20).map(|i| i * 50).collect();
     let val_idx: Vec<usize> = vec![3, 503, 1003];
     let mut config = small_config(2, 4);
-    apply_training_statistics(&mut config, &data, &train_idx).unwrap();
+    apply_training_statistics(&mut config, &[&data], &train_idx).unwrap();
     let model = Nequip::new(config).unwrap();
-    let yaml = |epochs: usize| format!("max_epochs: {epochs}\nuse_ema: true\nlr_scheduler_name: ReduceLROnPlateau\nlr_scheduler_patience: 0\nlr_scheduler_factor: 0.5\nsave_checkpoint_freq: 1\nloss_coeffs: {{total_energy: [1, PerAtomMSELoss], forces: 10}}\n");
-    let straight = train(model.clone(), train_config(&yaml(4)), &data, train_idx.clone(), val_idx.clone(), None, false, false).unwrap();
+    let yaml = |epochs: usize| {
+        format!(
+            "max_epochs: {epochs}\nuse_ema: true\nlr_scheduler_name: ReduceLROnPlateau\nlr_scheduler_patience: 0\nlr_scheduler_factor: 0.5\nsave_checkpoint_freq: 1\nloss_coeffs: {{total_energy: [1, PerAtomMSELoss], forces: 10}}\n"
+        )
+    };
+    let straight = train(
+        model.clone(),
+        train_config(&yaml(4)),
+        &[&data],
+        train_idx.clone(),
+        val_idx.clone(),
+        None,
+        false,
+        false,
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    train(model.clone(), train_config(&yaml(2)), &data, train_idx.clone(), val_idx.clone(), Some(dir.path()), false, false).unwrap();
-    let resumed = train(model, train_config(&yaml(4)), &data, train_idx, val_idx, Some(dir.path()), true, false).unwrap();
+    train(
+        model.clone(),
+        train_config(&yaml(2)),
+        &[&data],
+        train_idx.clone(),
+        val_idx.clone(),
+        Some(dir.path()),
+        false,
+        false,
+    )
+    .unwrap();
+    let resumed = train(
+        model,
+        train_config(&yaml(4)),
+        &[&data],
+        train_idx,
+        val_idx,
+        Some(dir.path()),
+        true,
+        false,
+    )
+    .unwrap();
     assert_eq!(resumed.outcome.state.epoch, 4);
     assert_eq!(resumed.outcome.state.params, straight.outcome.state.params);
     assert_eq!(resumed.model.params(), straight.model.params());

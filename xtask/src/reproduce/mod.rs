@@ -19,6 +19,7 @@ pub mod exp_time;
 pub mod grid;
 pub mod measure;
 pub mod model;
+pub mod nequip_model;
 pub mod plots;
 pub mod preset;
 pub mod report;
@@ -44,8 +45,8 @@ pub struct ReproduceArgs {
     /// Grid sizes and measurement settings.
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
-    /// The model to train.
-    #[arg(long, value_enum, default_value = "baseline")]
+    /// The model to train (`baseline`: the two-body floor every MLFF must beat, seconds per cell).
+    #[arg(long, value_enum, default_value = "nequip")]
     pub model: ModelKind,
     /// Directory of md17_<molecule>.npz / rmd17_<molecule>.npz files (default: the embedded
     /// UFF data in data/generated, generated if missing).
@@ -97,7 +98,7 @@ pub struct RunCellArgs {
     /// Cell id (see `reproduce --cells`).
     pub id: String,
     /// The run directory (holding run.json).
-    #[arg(long, default_value = "results/quick-baseline")]
+    #[arg(long, default_value = "results/quick-nequip")]
     pub run_dir: PathBuf,
 }
 
@@ -105,7 +106,7 @@ pub struct RunCellArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CollectArgs {
     /// The run directory (holding run.json and cells/).
-    #[arg(long, default_value = "results/quick-baseline")]
+    #[arg(long, default_value = "results/quick-nequip")]
     pub run_dir: PathBuf,
 }
 

@@ -4,7 +4,7 @@
 //! Units: datasets arrive in kcal/mol and Å (the runner converts); predictions are returned in
 //! the same units.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::ValueEnum;
 use mlff_data::Dataset;
 use mlff_md::Potential;
@@ -77,11 +77,7 @@ impl ModelKind {
             ModelKind::Baseline => Ok(Box::new(super::baseline_model::BaselineFactory::new(
                 preset,
             ))),
-            ModelKind::Nequip => bail!(
-                "--model nequip: the NequIP model is not wired into the runner yet; \
-                 implement ModelFactory for it in xtask/src/reproduce/model.rs \
-                 (use --model baseline meanwhile)"
-            ),
+            ModelKind::Nequip => Ok(Box::new(super::nequip_model::NequipFactory::new(preset))),
         }
     }
 }
