@@ -88,6 +88,8 @@ impl Fixture {
             p(results),
             "--run",
             "tiny",
+            "--model",
+            "baseline",
         ];
         args.extend(extra);
         xtask(&args)
@@ -258,6 +260,8 @@ fn bad_configurations_fail_before_training() {
         p(&f.plan),
         "--results",
         results,
+        "--model",
+        "baseline",
     ];
     let run = |extra: &[&str]| {
         let mut args = base.to_vec();
@@ -465,5 +469,48 @@ fn submit_to_slurm(slurm: &Path, run: &Path) {
     assert!(
         run.join("report.html").is_file(),
         "the collect job wrote no report"
+    );
+}
+
+#[test]
+fn nequip_trains_and_scores_a_cell() {
+    // The default model end to end on one cell of the tiny grid: trained, scored on both test
+    // sets, SOAP similarity and MD stability measured (the quick preset's hyper-parameters).
+    let f = fixture();
+    let fresh = tempfile::tempdir().unwrap();
+    let id = cell_ids(f)
+        .into_iter()
+        .find(|id| id.starts_with("e1-") && id.contains("-n30-"))
+        .expect("a 30-frame sample-efficiency cell");
+    let out = xtask(&[
+        "reproduce",
+        "--data",
+        p(&f.data),
+        "--plan",
+        p(&f.plan),
+        "--results",
+        p(fresh.path()),
+        "--run",
+        "nequip",
+        "--model",
+        "nequip",
+        "--only",
+        &id,
+    ]);
+    ok(out);
+    let cell: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fresh.path().join(format!("nequip/cells/{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cell["model"], "nequip");
+    assert!(
+        cell["training"]["parameters"].as_u64().unwrap() > 10_000,
+        "{}",
+        cell["training"]
+    );
+    let text = cell.to_string();
+    assert!(
+        text.contains("force") && text.contains("stability"),
+        "{text}"
     );
 }
