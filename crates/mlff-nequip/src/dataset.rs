@@ -7,11 +7,6 @@ use crate::types::TypeMap;
 use mlff_data::Dataset;
 use ndarray::Axis;
 
-/// Positions of frames `indices` as `[x, y, z]` rows, with their atomic numbers.
-fn frame_rows(data: &Dataset, indices: &[usize]) -> Vec<(Vec<u8>, Vec<[f64; 3]>)> {
-    indices.iter().map(|&i| frame_row(data, i)).collect()
-}
-
 /// Atomic numbers and positions of frame `i`.
 fn frame_row(data: &Dataset, i: usize) -> (Vec<u8>, Vec<[f64; 3]>) {
     let z = data.species().of_frame(i).to_vec();
@@ -53,12 +48,8 @@ pub fn graph_with(
     data: &Dataset,
     indices: &[usize],
 ) -> Result<AtomicGraph> {
-    let rows = frame_rows(data, indices);
-    AtomicGraph::new(
-        rows.iter().map(|(z, p)| (z.as_slice(), p.as_slice())),
-        types,
-        r_max,
-    )
+    let frames: Vec<(&Dataset, usize)> = indices.iter().map(|&i| (data, i)).collect();
+    graph_of_frames(types, r_max, &frames)
 }
 
 /// Predicted energies (per frame) and forces (`frames × atoms × 3`, flat) of a dataset.
