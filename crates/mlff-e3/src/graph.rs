@@ -71,6 +71,18 @@ impl ScatterPlan {
     pub fn num_edges(&self) -> usize {
         self.edges.len()
     }
+    /// The edges into target `t`, in increasing order (empty beyond the last target).
+    pub fn segment(&self, t: usize) -> &[usize] {
+        &self.edges[self.segment_start(t)..self.segment_start(t + 1)]
+    }
+    /// Position in [`Self::order`] of target `t`'s first edge (the edge count beyond the end).
+    pub fn segment_start(&self, t: usize) -> usize {
+        self.start[t.min(self.num_targets)]
+    }
+    /// All edges, grouped by target (the concatenation of every segment).
+    pub fn order(&self) -> &[usize] {
+        &self.edges
+    }
     /// `out[t, :] = Σ_{e: target(e) = t} src[e, :]` (`out` overwritten).
     pub fn scatter_sum<T: Scalar>(&self, src: &[T], width: usize, out: &mut [T]) -> Result<()> {
         check_len("scatter src", src.len(), self.edges.len() * width)?;

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod irreps;
 mod lanes;
 pub mod linear;
+pub mod matmul;
 pub mod radial;
 mod reduction;
 pub mod scalar;
@@ -21,11 +22,13 @@ pub use gate::Gate;
 pub use graph::{ScatterPlan, edge_vectors, edge_vectors_vjp, gather};
 pub use irreps::{Irrep, Irreps, MulIrrep, Parity, SortedIrreps};
 pub use linear::Linear;
+pub use matmul::{MatView, MatViewMut, matmul};
 pub use radial::{BesselEmbedding, PolynomialCutoff};
 pub use scalar::{Dual, Scalar};
 pub use spherical_harmonics::{ShNormalization, SphericalHarmonics};
 pub use tensor_product::{
-    ConnectionMode, Instruction, IrrepNormalization, PathNormalization, TensorProduct, Weights,
+    ConnectionMode, Instruction, IrrepNormalization, MessageEdges, PathNormalization,
+    TensorProduct, Weights,
 };
 pub use wigner::{
     Matrix3, angles_to_matrix, irreps_d, matrix_to_angles, wigner_3j, wigner_d_from_angles,

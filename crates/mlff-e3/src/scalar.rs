@@ -25,6 +25,7 @@ pub trait Scalar:
     + SubAssign
     + MulAssign
     + Sum
+    + crate::matmul::MatmulScalar
 {
     /// Converts a constant (rounding for `f32`; zero tangent for duals).
     fn from_f64(x: f64) -> Self;
@@ -104,6 +105,7 @@ impl_float_scalar!(f64);
 /// `eps` carries the derivative along one chosen direction; nesting (`Dual<Dual<f64>>`) gives
 /// higher derivatives.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)] // `re`, `eps` adjacent and unpadded: a dual slice is a scalar slice of twice the length
 pub struct Dual<T> {
     /// Primal value.
     pub re: T,
@@ -121,6 +123,19 @@ impl<T: Scalar> Dual<T> {
         Self { re, eps: T::zero() }
     }
     /// Applies a scalar function with known derivative `df` at `self.re`.
+    /// The slice as its interleaved parts `[re₀, eps₀, re₁, eps₁, …]`.
+    #[allow(unsafe_code)] // a layout reinterpretation the GEMM dispatch needs; see SAFETY
+    pub fn as_parts(x: &[Self]) -> &[T] {
+        // SAFETY: `Dual<T>` is `repr(C)` with two fields of the same type `T`, so it has the
+        // size and alignment of `[T; 2]` and no padding.
+        unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<T>(), 2 * x.len()) }
+    }
+    /// Mutable [`Dual::as_parts`].
+    #[allow(unsafe_code)] // as `as_parts`
+    pub fn as_parts_mut(x: &mut [Self]) -> &mut [T] {
+        // SAFETY: as in `as_parts`; the borrow is exclusive.
+        unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<T>(), 2 * x.len()) }
+    }
     #[inline(always)]
     fn chain(self, f: T, df: T) -> Self {
         Self {

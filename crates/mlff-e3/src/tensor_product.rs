@@ -10,7 +10,10 @@
 //! connected, weight `w[u,v,w]`: NequIP's self-connection). Weights are either shared by the
 //! whole batch or given per sample (NequIP's per-edge radial weights).
 
+mod convolution;
 mod kernel;
+
+pub use convolution::MessageEdges;
 
 use rayon::prelude::*;
 

@@ -10,7 +10,7 @@ use crate::architecture::{Architecture, ConvLayer};
 use crate::error::Result;
 use crate::graph::AtomicGraph;
 use crate::radial_mlp::MlpTape;
-use mlff_e3::{Scalar, Weights, edge_vectors, edge_vectors_vjp, gather};
+use mlff_e3::{MessageEdges, Scalar, edge_vectors, edge_vectors_vjp};
 
 /// Energies of a forward pass.
 #[derive(Clone, Debug)]
@@ -32,7 +32,7 @@ pub struct Gradients<T> {
 
 struct LayerTape<T> {
     x_in: Vec<T>,
-    h_src: Vec<T>,
+    h: Vec<T>,
     mlp: MlpTape<T>,
     w: Vec<T>,
     agg: Vec<T>,
@@ -170,18 +170,13 @@ fn layer_forward<T: Scalar>(
         .forward(&x_in, segment(arch, params, layer.ids.linear_1), &mut h)?;
     let norm = T::from_f64(arch.message_norm);
     h.iter_mut().for_each(|v| *v *= norm);
-    let mut h_src = vec![T::zero(); e * din];
-    gather(&h, din, graph.neighbors(), &mut h_src)?;
     let radial_w = radial_weights(arch, params, layer);
     let (w, mlp) = layer.radial.forward(emb, &radial_w, e);
     let dmid = layer.tp.irreps_out().dim();
-    let mut messages = vec![T::zero(); e * dmid];
+    let mut agg = vec![T::zero(); n * dmid];
     layer
         .tp
-        .forward(&h_src, sh, Weights::PerSample(&w), &mut messages)?;
-    let mut agg = vec![T::zero(); n * dmid];
-    graph.by_center().scatter_sum(&messages, dmid, &mut agg)?;
-    drop(messages);
+        .convolve(&h, sh, &w, message_edges(graph), &mut agg)?;
     let dconv = layer.linear_2.irreps_out().dim();
     let mut pre_gate = vec![T::zero(); n * dconv];
     layer.linear_2.forward(
@@ -207,7 +202,7 @@ fn layer_forward<T: Scalar>(
     }
     let tape = LayerTape {
         x_in,
-        h_src,
+        h,
         mlp,
         w,
         agg,
@@ -340,7 +335,7 @@ fn layer_backward<T: Scalar>(
     g_attrs: &mut [T],
     mut gp: Option<&mut [T]>,
 ) -> Result<Vec<T>> {
-    let (n, e) = (graph.num_atoms(), graph.num_edges());
+    let n = graph.num_atoms();
     let layout = &arch.layout;
     let din = layer.irreps_in.dim();
     let dconv = layer.linear_2.irreps_out().dim();
@@ -381,22 +376,20 @@ fn layer_backward<T: Scalar>(
         &mut g_agg,
         &mut g_w2,
     )?;
-    let mut g_msg = vec![T::zero(); e * dmid];
-    gather(&g_agg, dmid.max(1), graph.centers(), &mut g_msg)?;
-    drop(g_agg);
-    let mut g_h_src = vec![T::zero(); e * din];
+    let mut g_h = vec![T::zero(); n * din];
     let mut g_sh_layer = vec![T::zero(); g_sh.len()];
     let mut g_w = vec![T::zero(); lt.w.len()];
-    layer.tp.backward(
-        &lt.h_src,
+    layer.tp.convolve_backward(
+        &lt.h,
         &tape.sh,
-        Weights::PerSample(&lt.w),
-        &g_msg,
-        &mut g_h_src,
+        &lt.w,
+        message_edges(graph),
+        &g_agg,
+        &mut g_h,
         &mut g_sh_layer,
         &mut g_w,
     )?;
-    drop(g_msg);
+    drop(g_agg);
     add(g_sh, &g_sh_layer);
     let radial_w = radial_weights(arch, params, layer);
     let g_emb_layer = match gp.as_deref_mut() {
@@ -420,8 +413,6 @@ fn layer_backward<T: Scalar>(
     };
     add(g_emb, &g_emb_layer);
 
-    let mut g_h = vec![T::zero(); n * din];
-    graph.by_neighbor().scatter_sum(&g_h_src, din, &mut g_h)?;
     let norm = T::from_f64(arch.message_norm);
     g_h.iter_mut().for_each(|v| *v *= norm);
     let mut g_w1 = vec![T::zero(); layer.linear_1.weight_numel()];
@@ -438,6 +429,16 @@ fn layer_backward<T: Scalar>(
         gp[layout.segment(layer.ids.linear_2).range()].copy_from_slice(&g_w2);
     }
     Ok(g_x_in)
+}
+
+/// NequIP's message direction: from the neighbour (`edge_index[1]`) to the centre.
+fn message_edges(graph: &AtomicGraph) -> MessageEdges<'_> {
+    MessageEdges {
+        sources: graph.neighbors(),
+        targets: graph.centers(),
+        by_source: graph.by_neighbor(),
+        by_target: graph.by_center(),
+    }
 }
 
 fn add<T: Scalar>(acc: &mut [T], x: &[T]) {

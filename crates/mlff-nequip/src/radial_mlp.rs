@@ -65,14 +65,7 @@ impl RadialMlp {
         for (i, w) in weights.iter().enumerate() {
             let (k, m) = (self.dims[i], self.dims[i + 1]);
             let mut out = vec![T::zero(); rows * m];
-            matmul(
-                &tape.inputs[i],
-                w,
-                T::from_f64(self.alphas[i]),
-                k,
-                m,
-                &mut out,
-            );
+            matmul(&tape.inputs[i], w, self.alphas[i], k, m, &mut out);
             if i == last {
                 return (out, tape);
             }
@@ -96,7 +89,7 @@ impl RadialMlp {
         let mut g = grad_out.to_vec();
         for i in (0..weights.len()).rev() {
             let (k, m) = (self.dims[i], self.dims[i + 1]);
-            let alpha = T::from_f64(self.alphas[i]);
+            let alpha = self.alphas[i];
             if let Some(gw) = grad_weights.as_deref_mut() {
                 matmul_grad_weight(&tape.inputs[i], &g, alpha, k, m, gw[i]);
             }
