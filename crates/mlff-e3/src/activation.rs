@@ -53,6 +53,24 @@ impl Activation {
             }
         }
     }
+    /// `(f(x), f'(x))`, sharing the one exponential both need.
+    #[inline]
+    pub fn eval_with_derivative<T: Scalar>(self, x: T) -> (T, T) {
+        match self {
+            Activation::Silu => {
+                let s = sigmoid(x);
+                (x * s, s * (T::one() + x * (T::one() - s)))
+            }
+            Activation::Tanh => {
+                let t = x.tanh();
+                (t, T::one() - t * t)
+            }
+            Activation::Sigmoid => {
+                let s = sigmoid(x);
+                (s, s * (T::one() - s))
+            }
+        }
+    }
     /// Whether `f(-x) = -f(x)`: only odd activations may act on odd scalars (keeping parity).
     pub fn is_odd(self) -> bool {
         matches!(self, Activation::Tanh)
@@ -150,6 +168,7 @@ mod tests {
                 let h = 1e-6;
                 let fd = (act.eval(x + h) - act.eval(x - h)) / (2.0 * h);
                 let d: f64 = act.derivative(x);
+                assert_eq!(act.eval_with_derivative(x), (act.eval(x), d));
                 assert!(
                     (d - fd).abs() <= 1e-8 * (1.0 + fd.abs()),
                     "{act:?} at {x}: {d} vs {fd}"

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::Irreps;
-use crate::lanes::{MatRef, gemm_acc, tile_width};
+use crate::matmul::{MatView, MatViewMut, matmul};
 use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 
@@ -45,8 +45,8 @@ pub struct Linear {
     weight_numel: usize,
 }
 
-/// Samples per rayon task (a chunk's gathered blocks stay in the L2 cache).
-const CHUNK: usize = 16;
+/// Samples per rayon task.
+const CHUNK: usize = 64;
 
 impl Linear {
     /// Connects every input block to every output block of the same irrep.
@@ -156,38 +156,25 @@ impl Linear {
         if dout == 0 {
             return Ok(());
         }
-        let scaled = self.scaled_weights(weights, true);
-        match self.tile_width::<T>() {
-            8 => self.forward_tiled::<T, 8>(&scaled, x, out, din, dout),
-            16 => self.forward_tiled::<T, 16>(&scaled, x, out, din, dout),
-            _ => self.forward_tiled::<T, 32>(&scaled, x, out, din, dout),
-        }
-        Ok(())
-    }
-
-    fn forward_tiled<T: Scalar, const W: usize>(
-        &self,
-        wt: &[T],
-        x: &[T],
-        out: &mut [T],
-        din: usize,
-        dout: usize,
-    ) {
         out.par_chunks_mut(CHUNK * dout)
             .zip(x.par_chunks(CHUNK * din))
             .for_each(|(out, x)| {
                 let samples = x.len() / din;
-                let mut s = ChunkScratch::new(&self.paths, samples);
                 out.fill(T::zero());
                 for p in &self.paths {
-                    let cols = samples * p.dim;
-                    let xs = gather_block(x, din, p.offset_in, p.mul_in, p.dim, &mut s.a);
-                    let ys = &mut s.b[..p.mul_out * cols];
-                    ys.fill(T::zero());
-                    gemm_acc::<T, W>(path_matrix(p, wt, true), xs, ys, cols);
-                    scatter_add_block(ys, dout, p.offset_out, p.mul_out, p.dim, out);
+                    let w = self.path_matrix(p, weights);
+                    for m in 0..p.dim {
+                        matmul(
+                            component_mut(out, samples, dout, p.offset_out + m, p.mul_out, p.dim),
+                            true,
+                            component(x, samples, din, p.offset_in + m, p.mul_in, p.dim),
+                            w,
+                            p.path_weight,
+                        );
+                    }
                 }
             });
+        Ok(())
     }
 
     /// Allocating convenience wrapper of [`Self::forward`].
@@ -212,28 +199,8 @@ impl Linear {
         check_len("linear grad_out", grad_out.len(), n * dout)?;
         check_len("linear grad_x", grad_x.len(), n * din)?;
         check_len("linear grad_weights", grad_weights.len(), self.weight_numel)?;
-        let scaled = self.scaled_weights(weights, false);
-        let total = match self.tile_width::<T>() {
-            8 => self.backward_tiled::<T, 8>(&scaled, x, grad_out, grad_x, din, dout),
-            16 => self.backward_tiled::<T, 16>(&scaled, x, grad_out, grad_x, din, dout),
-            _ => self.backward_tiled::<T, 32>(&scaled, x, grad_out, grad_x, din, dout),
-        };
-        grad_weights.copy_from_slice(&total);
-        Ok(())
-    }
-
-    /// Returns the weight gradient; overwrites `grad_x`.
-    fn backward_tiled<T: Scalar, const W: usize>(
-        &self,
-        wa: &[T],
-        x: &[T],
-        grad_out: &[T],
-        grad_x: &mut [T],
-        din: usize,
-        dout: usize,
-    ) -> Vec<T> {
         let dout_rows = dout.max(1);
-        sum_partials(
+        let total = sum_partials(
             grad_x
                 .par_chunks_mut(CHUNK * din)
                 .zip(x.par_chunks(CHUNK * din))
@@ -241,155 +208,73 @@ impl Linear {
                 .map(|((gx, x), g)| {
                     let samples = x.len() / din;
                     let mut gw = vec![T::zero(); self.weight_numel];
-                    let mut s = ChunkScratch::new(&self.paths, samples);
                     gx.fill(T::zero());
-                    for (p, &a) in self.paths.iter().zip(&self.path_weights::<T>()) {
-                        let cols = samples * p.dim;
-                        let gs =
-                            gather_block(g, dout_rows, p.offset_out, p.mul_out, p.dim, &mut s.b);
-                        // grad_x block: (a W) · G
-                        let gxs = &mut s.c[..p.mul_in * cols];
-                        gxs.fill(T::zero());
-                        gemm_acc::<T, W>(path_matrix(p, wa, false), gs, gxs, cols);
-                        scatter_add_block(gxs, din, p.offset_in, p.mul_in, p.dim, gx);
-                        // grad W: X · (a G)ᵀ
-                        let gt = &mut s.d[..cols * p.mul_out];
-                        for (wc, row) in gs.data.chunks_exact(cols).enumerate() {
-                            for (r, &v) in row.iter().enumerate() {
-                                gt[r * p.mul_out + wc] = a * v;
-                            }
-                        }
-                        let xs = gather_block(x, din, p.offset_in, p.mul_in, p.dim, &mut s.a);
-                        let gt = MatRef {
-                            data: &s.d[..cols * p.mul_out],
-                            rows: cols,
-                            cols: p.mul_out,
-                            stride: p.mul_out,
-                        };
+                    for p in &self.paths {
+                        let w = self.path_matrix(p, weights);
                         let block = p.weight_offset..p.weight_offset + p.mul_in * p.mul_out;
-                        gemm_acc::<T, W>(xs, gt, &mut gw[block], p.mul_out);
+                        for m in 0..p.dim {
+                            let gm = component(
+                                g,
+                                samples,
+                                dout_rows,
+                                p.offset_out + m,
+                                p.mul_out,
+                                p.dim,
+                            );
+                            let xm = component(x, samples, din, p.offset_in + m, p.mul_in, p.dim);
+                            // ∂x_m = a G_m Wᵀ;  ∂W += a X_mᵀ G_m
+                            matmul(
+                                component_mut(gx, samples, din, p.offset_in + m, p.mul_in, p.dim),
+                                true,
+                                gm,
+                                w.t(),
+                                p.path_weight,
+                            );
+                            matmul(
+                                MatViewMut::row_major(&mut gw[block.clone()], p.mul_in, p.mul_out),
+                                true,
+                                xm.t(),
+                                gm,
+                                p.path_weight,
+                            );
+                        }
                     }
                     gw
                 }),
             self.weight_numel,
-        )
+        );
+        grad_weights.copy_from_slice(&total);
+        Ok(())
     }
 
-    fn path_weights<T: Scalar>(&self) -> Vec<T> {
-        self.paths
-            .iter()
-            .map(|p| T::from_f64(p.path_weight))
-            .collect()
-    }
-
-    /// Every path's `a·W` (`mul_in × mul_out`), transposed to `mul_out × mul_in` if asked.
-    fn scaled_weights<T: Scalar>(&self, weights: &[T], transposed: bool) -> Vec<T> {
-        let mut scaled = vec![T::zero(); weights.len()];
-        for (p, a) in self.paths.iter().zip(self.path_weights::<T>()) {
-            let block = p.weight_offset..p.weight_offset + p.mul_in * p.mul_out;
-            let (src, dst) = (&weights[block.clone()], &mut scaled[block]);
-            for (u, row) in src.chunks_exact(p.mul_out).enumerate() {
-                for (wc, &w) in row.iter().enumerate() {
-                    let at = if transposed {
-                        wc * p.mul_in + u
-                    } else {
-                        u * p.mul_out + wc
-                    };
-                    dst[at] = a * w;
-                }
-            }
-        }
-        scaled
-    }
-
-    /// Channel tile width of the kernels for scalar type `T`.
-    fn tile_width<T>(&self) -> usize {
-        let samples_times_dim = self.paths.iter().map(|p| CHUNK * p.dim).min().unwrap_or(1);
-        tile_width(samples_times_dim, std::mem::size_of::<T>())
+    /// A path's weights as the `mul_in × mul_out` matrix `W[u, w]`.
+    fn path_matrix<'a, T>(&self, p: &LinearPath, weights: &'a [T]) -> MatView<'a, T> {
+        MatView::row_major(&weights[p.weight_offset..], p.mul_in, p.mul_out)
     }
 }
 
-/// A path's (scaled) weights as a matrix: `mul_out × mul_in` if `transposed`, else
-/// `mul_in × mul_out`.
-fn path_matrix<'a, T>(p: &LinearPath, scaled: &'a [T], transposed: bool) -> MatRef<'a, T> {
-    let (rows, cols) = if transposed {
-        (p.mul_out, p.mul_in)
-    } else {
-        (p.mul_in, p.mul_out)
-    };
-    MatRef {
-        data: &scaled[p.weight_offset..p.weight_offset + rows * cols],
-        rows,
-        cols,
-        stride: cols,
-    }
-}
-
-/// Work space of one chunk of samples, sized for the largest path.
-struct ChunkScratch<T> {
-    a: Vec<T>,
-    b: Vec<T>,
-    c: Vec<T>,
-    d: Vec<T>,
-}
-
-impl<T: Scalar> ChunkScratch<T> {
-    fn new(paths: &[LinearPath], samples: usize) -> Self {
-        let len = paths
-            .iter()
-            .map(|p| samples * p.dim * p.mul_in.max(p.mul_out))
-            .max()
-            .unwrap_or(0);
-        Self {
-            a: vec![T::zero(); len],
-            b: vec![T::zero(); len],
-            c: vec![T::zero(); len],
-            d: vec![T::zero(); len],
-        }
-    }
-}
-
-/// One block of every sample side by side: `dst[u][s·dim + m] = x[s·width + offset + u·dim + m]`
-/// (`mul × samples·dim`), so that channel mixing is one matrix product for the whole chunk.
-fn gather_block<'a, T: Scalar>(
+/// Component `m` of a block of `mul` channels starting at `offset` in each of `samples` rows
+/// of `width` values: the `samples × mul` matrix `x[s·width + offset + u·dim]`.
+fn component<T>(
     x: &[T],
+    samples: usize,
     width: usize,
     offset: usize,
     mul: usize,
     dim: usize,
-    dst: &'a mut [T],
-) -> MatRef<'a, T> {
-    let samples = x.len() / width;
-    let cols = samples * dim;
-    for (s, row) in x.chunks_exact(width).enumerate() {
-        let block = &row[offset..offset + mul * dim];
-        for (u, comp) in block.chunks_exact(dim).enumerate() {
-            dst[u * cols + s * dim..u * cols + (s + 1) * dim].copy_from_slice(comp);
-        }
-    }
-    MatRef {
-        data: &dst[..mul * cols],
-        rows: mul,
-        cols,
-        stride: cols,
-    }
+) -> MatView<'_, T> {
+    MatView::strided(&x[offset.min(x.len())..], samples, mul, width, dim)
 }
 
-/// The inverse layout of [`gather_block`], added to `out`.
-fn scatter_add_block<T: Scalar>(
-    src: &[T],
+/// Mutable [`component`].
+fn component_mut<T>(
+    x: &mut [T],
+    samples: usize,
     width: usize,
     offset: usize,
     mul: usize,
     dim: usize,
-    out: &mut [T],
-) {
-    let cols = src.len() / mul.max(1);
-    for (s, row) in out.chunks_exact_mut(width).enumerate() {
-        let block = &mut row[offset..offset + mul * dim];
-        for (u, comp) in block.chunks_exact_mut(dim).enumerate() {
-            let from = &src[u * cols + s * dim..u * cols + (s + 1) * dim];
-            comp.iter_mut().zip(from).for_each(|(o, &v)| *o += v);
-        }
-    }
+) -> MatViewMut<'_, T> {
+    let start = offset.min(x.len());
+    MatViewMut::strided(&mut x[start..], samples, mul, width, dim)
 }

@@ -19,8 +19,9 @@ pub struct RadialMlp {
 pub struct MlpTape<T> {
     /// Input of every layer (`rows × dims[i]`); index 0 is the MLP input.
     inputs: Vec<Vec<T>>,
-    /// Pre-activations of the hidden layers.
-    pre: Vec<Vec<T>>,
+    /// Activation derivatives at the hidden layers' pre-activations (kept from the forward
+    /// pass so the backward pass needs no second exponential).
+    slopes: Vec<Vec<T>>,
 }
 
 impl RadialMlp {
@@ -59,7 +60,7 @@ impl RadialMlp {
     ) -> (Vec<T>, MlpTape<T>) {
         let mut tape = MlpTape {
             inputs: vec![x.to_vec()],
-            pre: Vec::new(),
+            slopes: Vec::new(),
         };
         let last = self.dims.len() - 2;
         for (i, w) in weights.iter().enumerate() {
@@ -69,9 +70,14 @@ impl RadialMlp {
             if i == last {
                 return (out, tape);
             }
-            let act: Vec<T> = out.iter().map(|&v| Activation::Silu.eval(v)).collect();
-            tape.pre.push(out);
-            tape.inputs.push(act);
+            let mut slope = Vec::with_capacity(out.len());
+            for v in out.iter_mut() {
+                let (f, df) = Activation::Silu.eval_with_derivative(*v);
+                *v = f;
+                slope.push(df);
+            }
+            tape.slopes.push(slope);
+            tape.inputs.push(out);
         }
         unreachable!("an MLP has at least one layer")
     }
@@ -96,8 +102,8 @@ impl RadialMlp {
             let mut gin = vec![T::zero(); rows * k];
             matmul_grad_input(&g, weights[i], alpha, k, m, &mut gin);
             if i > 0 {
-                for (gv, &p) in gin.iter_mut().zip(&tape.pre[i - 1]) {
-                    *gv *= Activation::Silu.derivative(p);
+                for (gv, &d) in gin.iter_mut().zip(&tape.slopes[i - 1]) {
+                    *gv *= d;
                 }
             }
             g = gin;
