@@ -71,6 +71,26 @@ impl Activation {
             }
         }
     }
+    /// `x ← f(x)` and `slope ← f'(x)` over a slice, with the exponentials vectorised.
+    pub fn eval_with_derivative_in_place<T: Scalar>(self, x: &mut [T], slope: &mut [T]) {
+        assert_eq!(x.len(), slope.len(), "activation slope buffer");
+        if self == Activation::Tanh {
+            for (v, d) in x.iter_mut().zip(slope.iter_mut()) {
+                (*v, *d) = self.eval_with_derivative(*v);
+            }
+            return;
+        }
+        // slope ← e^{-x}, then σ = 1/(1 + e^{-x}).
+        slope.iter_mut().zip(x.iter()).for_each(|(e, &v)| *e = -v);
+        T::exp_in_place(slope);
+        for (v, d) in x.iter_mut().zip(slope.iter_mut()) {
+            let s = T::one() / (T::one() + *d);
+            (*v, *d) = match self {
+                Activation::Silu => (*v * s, s * (T::one() + *v * (T::one() - s))),
+                _ => (s, s * (T::one() - s)),
+            };
+        }
+    }
     /// Whether `f(-x) = -f(x)`: only odd activations may act on odd scalars (keeping parity).
     pub fn is_odd(self) -> bool {
         matches!(self, Activation::Tanh)
@@ -169,6 +189,13 @@ mod tests {
                 let fd = (act.eval(x + h) - act.eval(x - h)) / (2.0 * h);
                 let d: f64 = act.derivative(x);
                 assert_eq!(act.eval_with_derivative(x), (act.eval(x), d));
+                let (mut v, mut s) = ([x], [0.0]);
+                act.eval_with_derivative_in_place(&mut v, &mut s);
+                assert!(
+                    (v[0] - act.eval(x)).abs() <= 4e-16 * (1.0 + v[0].abs()),
+                    "{act:?} {x}"
+                );
+                assert!((s[0] - d).abs() <= 4e-16 * (1.0 + d.abs()), "{act:?} {x}");
                 assert!(
                     (d - fd).abs() <= 1e-8 * (1.0 + fd.abs()),
                     "{act:?} at {x}: {d} vs {fd}"

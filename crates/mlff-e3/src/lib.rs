@@ -14,6 +14,7 @@ pub mod scalar;
 pub mod spherical_harmonics;
 pub mod tensor_product;
 mod torch_normal;
+mod vector_exp;
 pub mod wigner;
 
 pub use activation::{Activation, NormalizedActivation};

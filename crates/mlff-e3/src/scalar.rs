@@ -43,6 +43,10 @@ pub trait Scalar:
     fn sqrt(self) -> Self;
     /// Exponential.
     fn exp(self) -> Self;
+    /// `x ← e^x` for every element (vectorised for `f32`/`f64`).
+    fn exp_in_place(xs: &mut [Self]) {
+        xs.iter_mut().for_each(|x| *x = x.exp());
+    }
     /// Sine.
     fn sin(self) -> Self;
     /// Cosine.
@@ -56,7 +60,7 @@ pub trait Scalar:
 }
 
 macro_rules! impl_float_scalar {
-    ($t:ty) => {
+    ($t:ty, $vexp:path) => {
         impl Scalar for $t {
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
@@ -73,6 +77,9 @@ macro_rules! impl_float_scalar {
             #[inline(always)]
             fn exp(self) -> Self {
                 <$t>::exp(self)
+            }
+            fn exp_in_place(xs: &mut [Self]) {
+                $vexp(xs)
             }
             #[inline(always)]
             fn sin(self) -> Self {
@@ -97,8 +104,8 @@ macro_rules! impl_float_scalar {
         }
     };
 }
-impl_float_scalar!(f32);
-impl_float_scalar!(f64);
+impl_float_scalar!(f32, crate::vector_exp::exp_f32);
+impl_float_scalar!(f64, crate::vector_exp::exp_f64);
 
 /// A forward-mode dual number `re + eps·ε` with `ε² = 0`.
 ///

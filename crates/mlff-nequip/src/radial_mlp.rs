@@ -70,12 +70,8 @@ impl RadialMlp {
             if i == last {
                 return (out, tape);
             }
-            let mut slope = Vec::with_capacity(out.len());
-            for v in out.iter_mut() {
-                let (f, df) = Activation::Silu.eval_with_derivative(*v);
-                *v = f;
-                slope.push(df);
-            }
+            let mut slope = vec![T::zero(); out.len()];
+            Activation::Silu.eval_with_derivative_in_place(&mut out, &mut slope);
             tape.slopes.push(slope);
             tape.inputs.push(out);
         }

@@ -173,8 +173,18 @@ fn weight_index(p: &Path, u: usize, v: usize, wch: usize) -> usize {
 /// The uvu weights `w[u, v]` as tiles (zero beyond `mul` channels).
 fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [[T; W]]) {
     wt.fill([T::zero(); W]);
-    for u in 0..p.mul[0] {
-        wt[u / W][u % W] = weight(p, w, u, v, u);
+    match (p.weight_offset, p.mul[1]) {
+        // One in2 channel (NequIP's edge harmonics): the weights `w[u, 0]` are contiguous.
+        (Some(off), 1) => {
+            for (tile, ws) in wt.iter_mut().zip(w[off..off + p.mul[0]].chunks(W)) {
+                tile[..ws.len()].copy_from_slice(ws);
+            }
+        }
+        _ => {
+            for u in 0..p.mul[0] {
+                wt[u / W][u % W] = weight(p, w, u, v, u);
+            }
+        }
     }
 }
 
@@ -420,8 +430,14 @@ fn uvu_backward<T: Scalar, const W: usize>(
                 fma_lanes_product(&mut s.gx1t[i * tiles + c], &s.wt[c], &h);
             }
             if let Some(off) = p.weight_offset {
-                for (l, &d) in dw.iter().enumerate().take((m1 - c * W).min(W)) {
-                    gw[off + weight_index(p, c * W + l, v, 0)] += d;
+                let lanes = (m1 - c * W).min(W);
+                if m2 == 1 {
+                    let row = &mut gw[off + c * W..off + c * W + lanes];
+                    row.iter_mut().zip(&dw).for_each(|(g, &d)| *g += d);
+                } else {
+                    for (l, &d) in dw.iter().enumerate().take(lanes) {
+                        gw[off + weight_index(p, c * W + l, v, 0)] += d;
+                    }
                 }
             }
         }
