@@ -103,9 +103,7 @@ mod tests {
 
     #[test]
     fn f64_within_two_ulp_of_libm() {
-        let mut xs: Vec<f64> = (-70_800..70_900)
-            .map(|i| i as f64 * 0.01 + 0.003)
-            .collect();
+        let mut xs: Vec<f64> = (-70_800..70_900).map(|i| i as f64 * 0.01 + 0.003).collect();
         let expected: Vec<f64> = xs.iter().map(|x| x.exp()).collect();
         exp_f64(&mut xs);
         for (g, e) in xs.iter().zip(&expected) {

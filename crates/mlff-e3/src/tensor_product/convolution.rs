@@ -172,62 +172,51 @@ impl TensorProduct {
         }
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
-        // Per-edge gradients in by-source order, then back to edge order.
-        let mut gx2 = vec![T::zero(); e * d2];
-        let mut gw = vec![T::zero(); e * wn];
-        let bufs = (grad_x1, gx2.as_mut_slice(), gw.as_mut_slice());
+        grad_x2.fill(T::zero());
+        grad_weights.fill(T::zero());
+        let per_edge = (EdgeRows::new(grad_x2, d2), EdgeRows::new(grad_weights, wn));
         let args = (x1, x2, weights, grad_out);
         match self.tile_width::<T>() {
-            8 => self.convolve_backward_tiled::<T, 8>(&groups, args, edges, bufs),
-            16 => self.convolve_backward_tiled::<T, 16>(&groups, args, edges, bufs),
-            _ => self.convolve_backward_tiled::<T, 32>(&groups, args, edges, bufs),
+            8 => self.convolve_backward_tiled::<T, 8>(&groups, args, edges, grad_x1, per_edge),
+            16 => self.convolve_backward_tiled::<T, 16>(&groups, args, edges, grad_x1, per_edge),
+            _ => self.convolve_backward_tiled::<T, 32>(&groups, args, edges, grad_x1, per_edge),
         }
-        let order = edges.by_source.order();
-        unpermute_rows(&gx2, order, d2, grad_x2);
-        unpermute_rows(&gw, order, wn, grad_weights);
         Ok(())
     }
 
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, unsafe_code)]
     fn convolve_backward_tiled<T: Scalar, const W: usize>(
         &self,
         groups: &[Vec<PathKernel<'_, T>>],
         (x1, x2, weights, grad_out): (&[T], &[T], &[T], &[T]),
         edges: MessageEdges<'_>,
-        (grad_x1, gx2, gw): (&mut [T], &mut [T], &mut [T]),
+        grad_x1: &mut [T],
+        (gx2, gw): (EdgeRows<'_, T>, EdgeRows<'_, T>),
     ) {
         let (d1, d2, dout, wn) = self.dims();
         let plan = edges.by_source;
-        let nodes = plan.num_targets();
-        // Cut the by-source buffers at the first edge of every chunk of ATOMS sources.
-        let cuts: Vec<usize> = (0..nodes.div_ceil(ATOMS))
-            .map(|c| plan.segment_start((c + 1) * ATOMS).min(plan.num_edges()))
-            .collect();
-        let pieces = split_rows(gx2, &cuts, d2)
-            .into_iter()
-            .zip(split_rows(gw, &cuts, wn));
         grad_x1
             .par_chunks_mut(ATOMS * d1.max(1))
-            .zip(pieces.collect::<Vec<_>>())
             .enumerate()
-            .for_each(|(chunk, (gx1, (gx2, gw)))| {
+            .for_each(|(chunk, gx1)| {
                 let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
-                let first = plan.segment_start(chunk * ATOMS);
                 for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
                     let src = chunk * ATOMS + s;
-                    let start = plan.segment_start(src) - first;
-                    for (k, &e) in plan.segment(src).iter().enumerate() {
-                        let p = start + k;
+                    for &e in plan.segment(src) {
                         let dst = edges.targets[e];
                         kernel::backward_sample(
                             groups,
                             (&x1[src * d1..(src + 1) * d1], &x2[e * d2..(e + 1) * d2]),
                             &weights[e * wn..(e + 1) * wn],
                             &grad_out[dst * dout..(dst + 1) * dout],
-                            SampleGrads {
-                                x1: gx1,
-                                x2: &mut gx2[p * d2..(p + 1) * d2],
-                                w: &mut gw[p * wn..(p + 1) * wn],
+                            // SAFETY: each edge lies in exactly one source's segment, so its
+                            // rows are requested once, by one task.
+                            unsafe {
+                                SampleGrads {
+                                    x1: gx1,
+                                    x2: gx2.row(e),
+                                    w: gw.row(e),
+                                }
                             },
                             &mut scratch,
                         );
@@ -247,29 +236,44 @@ impl TensorProduct {
     }
 }
 
-/// Splits `rows × width` values at the row indices `cuts` (increasing, last = all rows).
-fn split_rows<'a, T>(mut data: &'a mut [T], cuts: &[usize], width: usize) -> Vec<&'a mut [T]> {
-    let mut pieces = Vec::with_capacity(cuts.len());
-    let mut done = 0;
-    for &cut in cuts {
-        let (head, tail) = data.split_at_mut((cut - done) * width);
-        pieces.push(head);
-        data = tail;
-        done = cut;
-    }
-    pieces
+/// Rows of a per-edge array handed out one at a time to parallel tasks that each own a
+/// disjoint set of edges (the segments of a [`ScatterPlan`]), so gradients land in edge order
+/// without a permuted copy.
+struct EdgeRows<'a, T> {
+    ptr: *mut T,
+    width: usize,
+    rows: usize,
+    _data: std::marker::PhantomData<&'a mut [T]>,
 }
 
-/// `dst[order[p]] = src[p]` row by row.
-fn unpermute_rows<T: Scalar>(src: &[T], order: &[usize], width: usize, dst: &mut [T]) {
-    if width == 0 {
-        return;
+// SAFETY: an `EdgeRows` is only a way to reach rows of one exclusively borrowed slice; sharing it
+// across threads is sound as long as no row is handed out twice (see `row`).
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Sync for EdgeRows<'_, T> {}
+
+impl<'a, T> EdgeRows<'a, T> {
+    fn new(data: &'a mut [T], width: usize) -> Self {
+        Self {
+            ptr: data.as_mut_ptr(),
+            width,
+            rows: data.len().checked_div(width).unwrap_or(0),
+            _data: std::marker::PhantomData,
+        }
     }
-    let mut position = vec![0; order.len()];
-    for (p, &e) in order.iter().enumerate() {
-        position[e] = p;
+
+    /// Row `e` (bounds-checked).
+    ///
+    /// # Safety
+    /// Each row may be requested at most once while the rows are in use.
+    #[allow(unsafe_code, clippy::mut_from_ref)]
+    unsafe fn row(&self, e: usize) -> &mut [T] {
+        assert!(
+            e < self.rows || self.width == 0,
+            "edge row {e} of {}",
+            self.rows
+        );
+        // SAFETY: in bounds (checked above); the slice is borrowed exclusively for `'a`, and the
+        // caller guarantees that no row is handed out twice.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(e * self.width), self.width) }
     }
-    dst.par_chunks_mut(width)
-        .zip(position.par_iter())
-        .for_each(|(row, &p)| row.copy_from_slice(&src[p * width..(p + 1) * width]));
 }
