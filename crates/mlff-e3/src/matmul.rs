@@ -169,8 +169,8 @@ pub trait MatmulScalar: Sized {
         b: MatView<'_, Self>,
         alpha: f64,
     );
-    /// Whether every element is exactly zero (such a factor contributes nothing).
-    fn all_zero(x: &[Self]) -> bool;
+    /// Whether the value is exactly zero (a factor of zeros contributes nothing).
+    fn is_zero(&self) -> bool;
 }
 
 /// The same view as faer's.
@@ -232,8 +232,9 @@ macro_rules! impl_faer_matmul {
                 };
                 faer::linalg::matmul::matmul(fc, accum, fa, fb, alpha as $t, faer::Par::Seq);
             }
-            fn all_zero(x: &[Self]) -> bool {
-                x.iter().all(|&v| v == 0.0)
+            #[inline(always)]
+            fn is_zero(&self) -> bool {
+                *self == 0.0
             }
         }
     };
@@ -281,7 +282,7 @@ fn dual_part_mut<'a, T: Scalar>(
 }
 
 fn eps_all_zero<T: Scalar>(x: &[Dual<T>]) -> bool {
-    x.iter().all(|d| T::all_zero(std::slice::from_ref(&d.eps)))
+    x.iter().all(|d| d.eps.is_zero())
 }
 
 impl<T: Scalar> MatmulScalar for Dual<T> {
@@ -311,8 +312,9 @@ impl<T: Scalar> MatmulScalar for Dual<T> {
         }
         T::matmul_views(dual_part_mut(&mut c, 0), accumulate, a_re, b_re, alpha);
     }
-    fn all_zero(x: &[Self]) -> bool {
-        T::all_zero(Dual::as_parts(x))
+    #[inline(always)]
+    fn is_zero(&self) -> bool {
+        self.re.is_zero() && self.eps.is_zero()
     }
 }
 
