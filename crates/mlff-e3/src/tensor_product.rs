@@ -12,6 +12,7 @@
 
 mod convolution;
 mod kernel;
+mod node_tiles;
 
 pub use convolution::MessageEdges;
 

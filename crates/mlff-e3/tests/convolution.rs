@@ -1,8 +1,13 @@
 //! The fused message-passing convolution against the three steps it replaces (gather, per-edge
 //! tensor product, scatter-sum) and their adjoints, on random graphs with isolated nodes,
-//! repeated edges and self-loops, for f64 and for duals.
+//! repeated edges and self-loops, for f64 and for duals; for NequIP's product, an all-`uvu`
+//! product with several in2 channels, shared output blocks and more channels than one tile,
+//! and a `uvw` product (which takes the per-sample kernels).
 
-use mlff_e3::{Dual, MessageEdges, Scalar, ScatterPlan, TensorProduct, Weights, gather};
+use mlff_e3::{
+    ConnectionMode, Dual, Instruction, MessageEdges, Scalar, ScatterPlan, TensorProduct, Weights,
+    gather,
+};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,10 +23,41 @@ struct Case {
     g: Vec<f64>,
 }
 
-fn case(seed: u64, nodes: usize, edges: usize) -> Case {
-    let feat = "5x0e+3x1o+4x2e".parse().unwrap();
-    let sh = "1x0e+1x1o+1x2e".parse().unwrap();
-    let tp = TensorProduct::nequip_convolution(&feat, &sh, &feat).unwrap();
+/// The products under test, by index.
+fn product(kind: usize) -> TensorProduct {
+    let irreps = |s: &str| s.parse().unwrap();
+    match kind {
+        0 => {
+            let feat = irreps("5x0e+3x1o+4x2e");
+            TensorProduct::nequip_convolution(&feat, &irreps("1x0e+1x1o+1x2e"), &feat).unwrap()
+        }
+        1 => {
+            use ConnectionMode::Uvu;
+            let ins = [(0, 0, 0), (1, 1, 0), (0, 1, 1), (1, 0, 1), (1, 1, 1)];
+            TensorProduct::new(
+                irreps("37x0e+37x1o"),
+                irreps("2x0e+3x1o"),
+                irreps("37x0e+37x1o+37x1e"),
+                ins.iter()
+                    .map(|&(a, b, o)| {
+                        Instruction::new(a, b, if (a, b, o) == (1, 1, 1) { 2 } else { o }, Uvu)
+                    })
+                    .collect(),
+            )
+            .unwrap()
+        }
+        _ => TensorProduct::fully_connected(
+            irreps("4x0e+2x1o"),
+            irreps("1x0e+1x1o"),
+            irreps("3x0e+2x1o"),
+        )
+        .unwrap(),
+    }
+}
+
+fn case(kind: usize, seed: u64, nodes: usize, edges: usize) -> Case {
+    let tp = product(kind);
+    let (feat, sh) = (tp.irreps_in1().clone(), tp.irreps_in2().clone());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut random =
         |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
@@ -114,11 +150,11 @@ fn assert_close(a: &[f64], b: &[f64], what: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(16))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]
-    fn fused_equals_gather_product_scatter(seed in 0u64..1000, nodes in 1usize..12,
-                                           edges in 0usize..40) {
-        let c = case(seed, nodes, edges);
+    fn fused_equals_gather_product_scatter(kind in 0usize..3, seed in 0u64..1000,
+                                           nodes in 1usize..12, edges in 0usize..40) {
+        let c = case(kind, seed, nodes, edges);
         let [fused, composed] = both::<f64>(&c, &c.x1, &c.x2, &c.w, &c.g);
         for (k, what) in ["out", "grad x1", "grad x2", "grad w"].iter().enumerate() {
             assert_close(&fused[k], &composed[k], what);
@@ -135,7 +171,7 @@ proptest! {
 
 #[test]
 fn mismatched_edges_are_refused() {
-    let c = case(1, 4, 6);
+    let c = case(0, 1, 4, 6);
     let by_source = ScatterPlan::new(&c.sources, c.nodes).unwrap();
     let by_target = ScatterPlan::new(&c.targets, 5).unwrap();
     let edges = MessageEdges {

@@ -7,10 +7,13 @@
 //! gradients in source order before putting them back in edge order. Both are deterministic
 //! and independent of the thread count.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
-use super::TensorProduct;
-use super::kernel::{self, PathKernel, SampleGrads, Scratch};
+use super::kernel::{self, PathKernel, PathScratch, SampleGrads, Scratch};
+use super::node_tiles::NodeTiling;
+use super::{ConnectionMode, TensorProduct};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::graph::ScatterPlan;
 use crate::scalar::Scalar;
@@ -106,20 +109,68 @@ impl TensorProduct {
         }
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
-        match self.tile_width::<T>() {
-            8 => self.convolve_tiled::<T, 8>(&groups, x1, x2, weights, edges, out),
-            16 => self.convolve_tiled::<T, 16>(&groups, x1, x2, weights, edges, out),
-            _ => self.convolve_tiled::<T, 32>(&groups, x1, x2, weights, edges, out),
+        let args = (x1, x2, weights);
+        match (self.all_uvu(), self.tile_width::<T>()) {
+            (true, 8) => self.convolve_uvu::<T, 8>(&groups, args, edges, out),
+            (true, 16) => self.convolve_uvu::<T, 16>(&groups, args, edges, out),
+            (true, _) => self.convolve_uvu::<T, 32>(&groups, args, edges, out),
+            (false, 8) => self.convolve_tiled::<T, 8>(&groups, args, edges, out),
+            (false, 16) => self.convolve_tiled::<T, 16>(&groups, args, edges, out),
+            (false, _) => self.convolve_tiled::<T, 32>(&groups, args, edges, out),
         }
         Ok(())
+    }
+
+    /// Whether every path is `uvu` (NequIP's convolution), which the node-tiled kernels handle.
+    fn all_uvu(&self) -> bool {
+        self.paths
+            .iter()
+            .all(|p| p.instruction.mode == ConnectionMode::Uvu)
+    }
+
+    /// The all-`uvu` forward: in1 rows tiled once per node, each target's output summed in
+    /// tiles over its edges and converted back once.
+    fn convolve_uvu<T: Scalar, const W: usize>(
+        &self,
+        groups: &[Vec<PathKernel<'_, T>>],
+        (x1, x2, weights): (&[T], &[T], &[T]),
+        edges: MessageEdges<'_>,
+        out: &mut [T],
+    ) {
+        let (d1, d2, dout, wn) = self.dims();
+        let tiled = UvuTiling::<T, W>::new(self, groups);
+        let x1t = tiled.input.tile_rows(x1, d1);
+        let (ti, to) = (tiled.input.len(), tiled.output.len());
+        out.par_chunks_mut(ATOMS * dout)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
+                let mut acc = vec![[T::zero(); W]; to];
+                for (s, o) in out.chunks_exact_mut(dout).enumerate() {
+                    acc.fill([T::zero(); W]);
+                    for &e in edges.by_target.segment(chunk * ATOMS + s) {
+                        let src = &x1t[edges.sources[e] * ti..][..ti];
+                        for (k, (bin, bout)) in tiled.paths() {
+                            kernel::uvu_forward_tiles(
+                                k,
+                                &src[bin.clone()],
+                                &x2[e * d2..(e + 1) * d2],
+                                &weights[e * wn..(e + 1) * wn],
+                                &mut acc[bout.clone()],
+                                &mut scratch,
+                            );
+                        }
+                    }
+                    o.fill(T::zero());
+                    tiled.output.add_to_row(&acc, o);
+                }
+            });
     }
 
     fn convolve_tiled<T: Scalar, const W: usize>(
         &self,
         groups: &[Vec<PathKernel<'_, T>>],
-        x1: &[T],
-        x2: &[T],
-        weights: &[T],
+        (x1, x2, weights): (&[T], &[T], &[T]),
         edges: MessageEdges<'_>,
         out: &mut [T],
     ) {
@@ -176,22 +227,83 @@ impl TensorProduct {
         grad_weights.fill(T::zero());
         let per_edge = (EdgeRows::new(grad_x2, d2), EdgeRows::new(grad_weights, wn));
         let args = (x1, x2, weights, grad_out);
-        match self.tile_width::<T>() {
-            8 => self.convolve_backward_tiled::<T, 8>(&groups, args, edges, grad_x1, per_edge),
-            16 => self.convolve_backward_tiled::<T, 16>(&groups, args, edges, grad_x1, per_edge),
-            _ => self.convolve_backward_tiled::<T, 32>(&groups, args, edges, grad_x1, per_edge),
+        let gx1 = grad_x1;
+        match (self.all_uvu(), self.tile_width::<T>()) {
+            (true, 8) => self.convolve_backward_uvu::<T, 8>(&groups, args, edges, gx1, per_edge),
+            (true, 16) => self.convolve_backward_uvu::<T, 16>(&groups, args, edges, gx1, per_edge),
+            (true, _) => self.convolve_backward_uvu::<T, 32>(&groups, args, edges, gx1, per_edge),
+            (false, 8) => self.convolve_backward_tiled::<T, 8>(&groups, args, edges, gx1, per_edge),
+            (false, 16) => {
+                self.convolve_backward_tiled::<T, 16>(&groups, args, edges, gx1, per_edge)
+            }
+            (false, _) => {
+                self.convolve_backward_tiled::<T, 32>(&groups, args, edges, gx1, per_edge)
+            }
         }
         Ok(())
     }
 
-    #[allow(clippy::type_complexity, unsafe_code)]
+    /// The all-`uvu` backward over sources: in1 rows and output cotangents tiled once per
+    /// node, each source's `∂x1` summed in tiles over its edges and converted back once.
+    #[allow(unsafe_code)]
+    fn convolve_backward_uvu<T: Scalar, const W: usize>(
+        &self,
+        groups: &[Vec<PathKernel<'_, T>>],
+        (x1, x2, weights, grad_out): BackwardInputs<'_, T>,
+        edges: MessageEdges<'_>,
+        grad_x1: &mut [T],
+        (gx2, gw): EdgeGrads<'_, T>,
+    ) {
+        let (d1, d2, dout, wn) = self.dims();
+        let tiled = UvuTiling::<T, W>::new(self, groups);
+        let x1t = tiled.input.tile_rows(x1, d1);
+        let gt = tiled.output.tile_rows(grad_out, dout);
+        let (ti, to) = (tiled.input.len(), tiled.output.len());
+        grad_x1
+            .par_chunks_mut(ATOMS * d1.max(1))
+            .enumerate()
+            .for_each(|(chunk, gx1)| {
+                let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
+                let mut acc = vec![[T::zero(); W]; ti];
+                for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
+                    let src = chunk * ATOMS + s;
+                    let x1s = &x1t[src * ti..][..ti];
+                    acc.fill([T::zero(); W]);
+                    for &e in edges.by_source.segment(src) {
+                        let g = &gt[edges.targets[e] * to..][..to];
+                        // SAFETY: each edge lies in exactly one source's segment, so its rows
+                        // are requested once, by one task.
+                        let (gx2e, gwe) = unsafe { (gx2.row(e), gw.row(e)) };
+                        for (k, (bin, bout)) in tiled.paths() {
+                            kernel::uvu_backward_tiles(
+                                k,
+                                &x1s[bin.clone()],
+                                &x2[e * d2..(e + 1) * d2],
+                                &weights[e * wn..(e + 1) * wn],
+                                &g[bout.clone()],
+                                &mut acc[bin.clone()],
+                                SampleGrads {
+                                    x1: &mut [],
+                                    x2: &mut *gx2e,
+                                    w: &mut *gwe,
+                                },
+                                &mut scratch,
+                            );
+                        }
+                    }
+                    tiled.input.add_to_row(&acc, gx1);
+                }
+            });
+    }
+
+    #[allow(unsafe_code)]
     fn convolve_backward_tiled<T: Scalar, const W: usize>(
         &self,
         groups: &[Vec<PathKernel<'_, T>>],
-        (x1, x2, weights, grad_out): (&[T], &[T], &[T], &[T]),
+        (x1, x2, weights, grad_out): BackwardInputs<'_, T>,
         edges: MessageEdges<'_>,
         grad_x1: &mut [T],
-        (gx2, gw): (EdgeRows<'_, T>, EdgeRows<'_, T>),
+        (gx2, gw): EdgeGrads<'_, T>,
     ) {
         let (d1, d2, dout, wn) = self.dims();
         let plan = edges.by_source;
@@ -233,6 +345,52 @@ impl TensorProduct {
             self.irreps_out.dim(),
             self.weight_numel,
         )
+    }
+}
+
+/// `(x1, x2, weights, grad_out)` of a backward pass.
+type BackwardInputs<'a, T> = (&'a [T], &'a [T], &'a [T], &'a [T]);
+
+/// Per-edge gradient rows `(∂x2, ∂weights)`.
+type EdgeGrads<'a, T> = (EdgeRows<'a, T>, EdgeRows<'a, T>);
+
+/// A path with its in1 and output tile ranges.
+type TiledPath<'k, 'a, T> = (&'k PathKernel<'a, T>, (Range<usize>, Range<usize>));
+
+/// The node tilings of an all-`uvu` product and each path's blocks in them.
+struct UvuTiling<'k, 'a, T, const W: usize> {
+    input: NodeTiling<W>,
+    output: NodeTiling<W>,
+    /// Every path with its in1 and output tile ranges.
+    paths: Vec<TiledPath<'k, 'a, T>>,
+}
+
+impl<'k, 'a, T, const W: usize> UvuTiling<'k, 'a, T, W> {
+    fn new(tp: &TensorProduct, groups: &'k [Vec<PathKernel<'a, T>>]) -> Self {
+        let input = NodeTiling::new(&tp.paths, 0);
+        let output = NodeTiling::new(&tp.paths, 2);
+        let paths = groups
+            .iter()
+            .flatten()
+            .map(|k| {
+                let blocks = (
+                    input.block(k.path.offset[0]),
+                    output.block(k.path.offset[2]),
+                );
+                (k, blocks)
+            })
+            .collect();
+        Self {
+            input,
+            output,
+            paths,
+        }
+    }
+
+    fn paths(
+        &self,
+    ) -> impl Iterator<Item = &(&'k PathKernel<'a, T>, (Range<usize>, Range<usize>))> {
+        self.paths.iter()
     }
 }
 

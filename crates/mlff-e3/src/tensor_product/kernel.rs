@@ -78,41 +78,63 @@ pub(super) struct PathKernel<'a, T> {
     pub coeffs: &'a [T],
 }
 
-/// Per-chunk work space, sized for the largest path; tiles are `[T; W]`.
-pub(super) struct Scratch<T, const W: usize> {
-    /// In1 block, `[i][tile]`.
-    x1t: Vec<[T; W]>,
-    /// Gradient of the in1 block, `[i][tile]`.
-    gx1t: Vec<[T; W]>,
+/// Per-path work space of the tile kernels, sized for the largest path.
+pub(super) struct PathScratch<T, const W: usize> {
     /// Coupling matrix `M` per pair.
     m: Vec<T>,
     /// Gradient of `M` per pair.
     gm: Vec<T>,
     /// Weights of the current `v` per channel (uvu).
     wt: Vec<[T; W]>,
-    /// Coupled products `t[k][tile]` (uvw) or the transposed output cotangent (uvu).
-    t: Vec<[T; W]>,
-    /// Cotangent of `t`, `[k][tile]`.
+    /// Weighted cotangent `w ⊙ g` of the output, `[k][tile]` (uvu), or the cotangent of the
+    /// coupled products (uvw).
     ht: Vec<[T; W]>,
+}
+
+impl<T: Scalar, const W: usize> PathScratch<T, W> {
+    pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
+        let tiles = paths
+            .iter()
+            .map(|p| p.mul[0].div_ceil(W))
+            .max()
+            .unwrap_or(0);
+        let d3 = paths.iter().map(|p| p.dim[2]).max().unwrap_or(0);
+        let pairs = plans.iter().map(CouplingPlan::pairs).max().unwrap_or(0);
+        let zero = [T::zero(); W];
+        Self {
+            m: vec![T::zero(); pairs],
+            gm: vec![T::zero(); pairs],
+            wt: vec![zero; tiles],
+            ht: vec![zero; tiles * d3],
+        }
+    }
+}
+
+/// Per-chunk work space of the per-sample kernels, sized for the largest path.
+pub(super) struct Scratch<T, const W: usize> {
+    /// In1 block, `[i][tile]`.
+    x1t: Vec<[T; W]>,
+    /// Gradient of the in1 block, `[i][tile]`.
+    gx1t: Vec<[T; W]>,
+    /// Coupled products `t[k][tile]` (uvw), the output block or its cotangent (uvu).
+    t: Vec<[T; W]>,
     /// Dense `[k][w]` output block or its cotangent (uvw).
     kw: Vec<T>,
+    /// The path kernels' own space.
+    path: PathScratch<T, W>,
 }
 
 impl<T: Scalar, const W: usize> Scratch<T, W> {
     pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
         let max = |f: &dyn Fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
         let tiles = max(&|p| p.mul[0].div_ceil(W));
-        let pairs = plans.iter().map(CouplingPlan::pairs).max().unwrap_or(0);
         let zero = [T::zero(); W];
         Self {
             x1t: vec![zero; tiles * max(&|p| p.dim[0])],
             gx1t: vec![zero; tiles * max(&|p| p.dim[0])],
-            m: vec![T::zero(); pairs],
-            gm: vec![T::zero(); pairs],
-            wt: vec![zero; tiles],
             t: vec![zero; tiles * max(&|p| p.dim[2])],
-            ht: vec![zero; tiles * max(&|p| p.dim[2])],
             kw: vec![T::zero(); max(&|p| p.dim[2] * p.mul[2])],
+            path: PathScratch::new(paths, plans),
         }
     }
 }
@@ -125,7 +147,7 @@ pub(super) struct SampleGrads<'a, T> {
 }
 
 /// `dst[i·tiles + c][l] = block[(c·W + l)·dim + i]`, zero beyond `mul` channels.
-fn transpose_in<T: Scalar, const W: usize>(
+pub(super) fn transpose_in<T: Scalar, const W: usize>(
     block: &[T],
     dim: usize,
     tiles: usize,
@@ -140,7 +162,7 @@ fn transpose_in<T: Scalar, const W: usize>(
 }
 
 /// `block[(c·W + l)·dim + i] += src[i·tiles + c][l]` for the `mul` real channels.
-fn transpose_out_add<T: Scalar, const W: usize>(
+pub(super) fn transpose_out_add<T: Scalar, const W: usize>(
     src: &[[T; W]],
     dim: usize,
     tiles: usize,
@@ -283,21 +305,38 @@ fn uvu_forward<T: Scalar, const W: usize>(
     tiles: usize,
 ) {
     let p = k.path;
+    let [m1, _, _] = p.mul;
+    let d3 = p.dim[2];
+    let acc = &mut s.t[..d3 * tiles];
+    acc.fill([T::zero(); W]);
+    uvu_forward_tiles(k, &s.x1t, x2, w, acc, &mut s.path);
+    transpose_out_add(acc, d3, tiles, &mut out[p.offset[2]..p.offset[2] + m1 * d3]);
+}
+
+/// One uvu path on tiled blocks: `acc[k][c] += w[·, v] ⊙ Σ_i M_v[k][i] x1t[i][c]` summed
+/// over the in2 channels `v`; `x1t` is the in1 block `[i][tile]`, `acc` the output block
+/// `[k][tile]` (both zero beyond `mul` channels).
+pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x1t: &[[T; W]],
+    x2: &[T],
+    w: &[T],
+    acc: &mut [[T; W]],
+    s: &mut PathScratch<T, W>,
+) {
+    let p = k.path;
     let [m1, m2, _] = p.mul;
     let [_, d2, d3] = p.dim;
+    let tiles = m1.div_ceil(W);
     let m = &mut s.m[..k.plan.pairs()];
-    let out = &mut out[p.offset[2]..p.offset[2] + m1 * d3];
     for v in 0..m2 {
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         weight_tiles(p, w, v, &mut s.wt[..tiles]);
-        for c in 0..tiles {
-            let channels = (m1 - c * W).min(W);
-            for kk in 0..d3 {
-                let acc = couple_tile(k.plan, m, &s.x1t, tiles, kk, c);
-                for l in 0..channels {
-                    out[(c * W + l) * d3 + kk] += s.wt[c][l] * acc[l];
-                }
+        for kk in 0..d3 {
+            for c in 0..tiles {
+                let t = couple_tile(k.plan, m, x1t, tiles, kk, c);
+                fma_lanes_product(&mut acc[kk * tiles + c], &s.wt[c], &t);
             }
         }
     }
@@ -332,7 +371,7 @@ fn uvw_forward<T: Scalar, const W: usize>(
     let kw = &mut s.kw[..d3 * m3];
     kw.fill(T::zero());
     for v in 0..m2 {
-        let m = &mut s.m[..k.plan.pairs()];
+        let m = &mut s.path.m[..k.plan.pairs()];
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         couple_all(k, m, &s.x1t, tiles, &mut s.t);
@@ -399,8 +438,6 @@ pub(super) fn backward_sample<T: Scalar, const W: usize>(
     }
 }
 
-/// uvu backward: with `h[i][u] = Σ_k M[k][i] g[u, k]`, `∂w[u,v] = Σ_i x1[u,i] h[i][u]` and
-/// `∂x1[u,i] += w[u,v] h[i][u]`; `∂M` from the weighted cotangent `w[u,v] g[u,k]`.
 #[allow(clippy::too_many_arguments)]
 fn uvu_backward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
@@ -413,10 +450,36 @@ fn uvu_backward<T: Scalar, const W: usize>(
     tiles: usize,
 ) {
     let p = k.path;
+    let (m1, d3) = (p.mul[0], p.dim[2]);
+    transpose_in(&g[p.offset[2]..p.offset[2] + m1 * d3], d3, tiles, &mut s.t);
+    let grads = SampleGrads {
+        x1: &mut [],
+        x2: gx2,
+        w: gw,
+    };
+    uvu_backward_tiles(k, &s.x1t, x2, w, &s.t, &mut s.gx1t, grads, &mut s.path);
+}
+
+/// Backward of [`uvu_forward_tiles`] from the tiled output cotangent `gt` (`[k][tile]`): with
+/// `h[i][u] = Σ_k M[k][i] g[u, k]`, `∂w[u,v] = Σ_i x1[u,i] h[i][u]` and
+/// `∂x1[u,i] += w[u,v] h[i][u]` (into the tiled `gx1t`); `∂M` from the weighted cotangent
+/// `w[u,v] g[u,k]`, pushed on to `∂x2` (`grads.x1` is unused).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
+    k: &PathKernel<'_, T>,
+    x1t: &[[T; W]],
+    x2: &[T],
+    w: &[T],
+    gt: &[[T; W]],
+    gx1t: &mut [[T; W]],
+    grads: SampleGrads<'_, T>,
+    s: &mut PathScratch<T, W>,
+) {
+    let p = k.path;
     let [m1, m2, _] = p.mul;
     let [d1, d2, d3] = p.dim;
-    let gt = &mut s.t;
-    transpose_in(&g[p.offset[2]..p.offset[2] + m1 * d3], d3, tiles, gt);
+    let tiles = m1.div_ceil(W);
+    let (gx2, gw) = (grads.x2, grads.w);
     let m = &mut s.m[..k.plan.pairs()];
     for v in 0..m2 {
         k.plan
@@ -426,8 +489,8 @@ fn uvu_backward<T: Scalar, const W: usize>(
             let mut dw = [T::zero(); W];
             for i in 0..d1 {
                 let h = couple_transposed_tile(k.plan, m, gt, tiles, i, c);
-                fma_lanes_product(&mut dw, &s.x1t[i * tiles + c], &h);
-                fma_lanes_product(&mut s.gx1t[i * tiles + c], &s.wt[c], &h);
+                fma_lanes_product(&mut dw, &x1t[i * tiles + c], &h);
+                fma_lanes_product(&mut gx1t[i * tiles + c], &s.wt[c], &h);
             }
             if let Some(off) = p.weight_offset {
                 let lanes = (m1 - c * W).min(W);
@@ -441,13 +504,13 @@ fn uvu_backward<T: Scalar, const W: usize>(
                 }
             }
         }
-        for (n, (h, g)) in s.ht[..d3 * tiles].iter_mut().zip(gt.iter()).enumerate() {
+        for (n, (h, g)) in s.ht[..d3 * tiles].iter_mut().zip(gt).enumerate() {
             for ((hl, &gl), &wl) in h.iter_mut().zip(g).zip(&s.wt[n % tiles]) {
                 *hl = wl * gl;
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
-        coupling_matrix_backward(k, &s.x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
+        coupling_matrix_backward(k, x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
     }
 }
 
@@ -478,17 +541,17 @@ fn uvw_backward<T: Scalar, const W: usize>(
         }
     }
     for v in 0..m2 {
-        let m = &mut s.m[..k.plan.pairs()];
+        let m = &mut s.path.m[..k.plan.pairs()];
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         if p.weight_offset.is_some() {
             couple_all(k, m, &s.x1t, tiles, &mut s.t);
         }
-        s.ht[..d3 * tiles].fill([T::zero(); W]);
+        s.path.ht[..d3 * tiles].fill([T::zero(); W]);
         for u in 0..m1 {
             let (c, l) = (u / W, u % W);
             for (kk, gk) in gkw.chunks_exact(m3).enumerate() {
-                s.ht[kk * tiles + c][l] = match p.weight_offset {
+                s.path.ht[kk * tiles + c][l] = match p.weight_offset {
                     Some(off) => {
                         let row = off + weight_index(p, u, v, 0);
                         axpy(&mut gw[row..row + m3], s.t[kk * tiles + c][l], gk);
@@ -500,7 +563,7 @@ fn uvw_backward<T: Scalar, const W: usize>(
         }
         for c in 0..tiles {
             for i in 0..d1 {
-                let h = couple_transposed_tile(k.plan, m, &s.ht, tiles, i, c);
+                let h = couple_transposed_tile(k.plan, m, &s.path.ht, tiles, i, c);
                 let dst = &mut s.gx1t[i * tiles + c];
                 for l in 0..W {
                     dst[l] += h[l];
@@ -508,6 +571,13 @@ fn uvw_backward<T: Scalar, const W: usize>(
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
-        coupling_matrix_backward(k, &s.x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
+        coupling_matrix_backward(
+            k,
+            &s.x1t,
+            &s.path.ht,
+            tiles,
+            &mut s.path.gm[..m.len()],
+            gx2v,
+        );
     }
 }
