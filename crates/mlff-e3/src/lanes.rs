@@ -5,7 +5,7 @@
 //! `Dual`, the two parts interleave). Reductions across lanes are a fixed pairwise tree, so a
 //! result never depends on the thread count or the call site: determinism without atomics.
 
-use crate::scalar::Scalar;
+use crate::scalar::{Dual, Scalar};
 
 /// Lane widths the kernels are instantiated with.
 pub(crate) const WIDTHS: [usize; 3] = [8, 16, 32];
@@ -29,6 +29,122 @@ pub(crate) fn tile_width(channels: usize, elem_size: usize) -> usize {
         .find(|&w| channels <= w)
         .unwrap_or(cap)
         .min(cap)
+}
+
+/// A tile of `W` lanes of a scalar, in the layout its lane-wise arithmetic vectorises best:
+/// `[T; W]` for floats; for [`Dual`] numbers, the real and tangent parts in separate arrays
+/// (interleaved parts need shuffles for every product).
+pub trait LaneTile<T, const W: usize>: Copy + Send + Sync + std::fmt::Debug {
+    /// All lanes zero.
+    fn zero() -> Self;
+    /// Lane `l`.
+    fn lane(&self, l: usize) -> T;
+    /// Sets lane `l`.
+    fn set_lane(&mut self, l: usize, x: T);
+    /// `self += a · x`.
+    fn fma(&mut self, a: T, x: &Self);
+    /// `self += x ⊙ y`.
+    fn fma_product(&mut self, x: &Self, y: &Self);
+    /// `x ⊙ y`.
+    fn product(x: &Self, y: &Self) -> Self;
+    /// `self += x`.
+    fn add(&mut self, x: &Self);
+    /// Sum of the lanes by a fixed pairwise tree.
+    fn sum(self) -> T;
+}
+
+impl<T: Scalar, const W: usize> LaneTile<T, W> for [T; W] {
+    #[inline(always)]
+    fn zero() -> Self {
+        [T::zero(); W]
+    }
+    #[inline(always)]
+    fn lane(&self, l: usize) -> T {
+        self[l]
+    }
+    #[inline(always)]
+    fn set_lane(&mut self, l: usize, x: T) {
+        self[l] = x;
+    }
+    #[inline(always)]
+    fn fma(&mut self, a: T, x: &Self) {
+        fma_lanes(self, a, x);
+    }
+    #[inline(always)]
+    fn fma_product(&mut self, x: &Self, y: &Self) {
+        fma_lanes_product(self, x, y);
+    }
+    #[inline(always)]
+    fn product(x: &Self, y: &Self) -> Self {
+        std::array::from_fn(|l| x[l] * y[l])
+    }
+    #[inline(always)]
+    fn add(&mut self, x: &Self) {
+        for l in 0..W {
+            self[l] += x[l];
+        }
+    }
+    #[inline(always)]
+    fn sum(self) -> T {
+        sum_lanes(self)
+    }
+}
+
+/// `W` dual lanes as separate real and tangent arrays.
+#[derive(Clone, Copy, Debug)]
+pub struct DualTile<T, const W: usize> {
+    re: [T; W],
+    eps: [T; W],
+}
+
+impl<T: Scalar, const W: usize> LaneTile<Dual<T>, W> for DualTile<T, W> {
+    #[inline(always)]
+    fn zero() -> Self {
+        Self {
+            re: [T::zero(); W],
+            eps: [T::zero(); W],
+        }
+    }
+    #[inline(always)]
+    fn lane(&self, l: usize) -> Dual<T> {
+        Dual::new(self.re[l], self.eps[l])
+    }
+    #[inline(always)]
+    fn set_lane(&mut self, l: usize, x: Dual<T>) {
+        (self.re[l], self.eps[l]) = (x.re, x.eps);
+    }
+    #[inline(always)]
+    fn fma(&mut self, a: Dual<T>, x: &Self) {
+        for l in 0..W {
+            self.re[l] += a.re * x.re[l];
+            self.eps[l] += a.re * x.eps[l] + a.eps * x.re[l];
+        }
+    }
+    #[inline(always)]
+    fn fma_product(&mut self, x: &Self, y: &Self) {
+        for l in 0..W {
+            self.re[l] += x.re[l] * y.re[l];
+            self.eps[l] += x.re[l] * y.eps[l] + x.eps[l] * y.re[l];
+        }
+    }
+    #[inline(always)]
+    fn product(x: &Self, y: &Self) -> Self {
+        Self {
+            re: std::array::from_fn(|l| x.re[l] * y.re[l]),
+            eps: std::array::from_fn(|l| x.re[l] * y.eps[l] + x.eps[l] * y.re[l]),
+        }
+    }
+    #[inline(always)]
+    fn add(&mut self, x: &Self) {
+        for l in 0..W {
+            self.re[l] += x.re[l];
+            self.eps[l] += x.eps[l];
+        }
+    }
+    #[inline(always)]
+    fn sum(self) -> Dual<T> {
+        Dual::new(sum_lanes(self.re), sum_lanes(self.eps))
+    }
 }
 
 /// `acc += a · x`, lane by lane.
@@ -192,6 +308,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn split_dual_tiles_compute_exactly_what_interleaved_duals_do() {
+        let d = |k: usize| Dual::new((k as f64 * 0.37).sin(), (k as f64 * 0.91).cos());
+        let arrays: [[Dual<f64>; 8]; 3] =
+            std::array::from_fn(|t| std::array::from_fn(|l| d(8 * t + l)));
+        let split = arrays.map(|a| {
+            let mut tile: DualTile<f64, 8> = LaneTile::zero();
+            for (l, &x) in a.iter().enumerate() {
+                tile.set_lane(l, x);
+            }
+            tile
+        });
+        let [mut acc_a, x_a, y_a] = arrays;
+        let [mut acc_s, x_s, y_s] = split;
+        let a = d(99);
+        acc_a.fma(a, &x_a);
+        acc_s.fma(a, &x_s);
+        acc_a.fma_product(&x_a, &y_a);
+        acc_s.fma_product(&x_s, &y_s);
+        acc_a.add(&LaneTile::product(&x_a, &y_a));
+        acc_s.add(&LaneTile::product(&x_s, &y_s));
+        for l in 0..8 {
+            assert_eq!(acc_a.lane(l), acc_s.lane(l), "lane {l}");
+        }
+        assert_eq!(acc_a.sum(), acc_s.sum());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub use error::{E3Error, Result};
 pub use gate::Gate;
 pub use graph::{ScatterPlan, edge_vectors, edge_vectors_vjp, gather};
 pub use irreps::{Irrep, Irreps, MulIrrep, Parity, SortedIrreps};
+pub use lanes::{DualTile, LaneTile};
 pub use linear::Linear;
 pub use matmul::{MatView, MatViewMut, matmul};
 pub use radial::{BesselEmbedding, PolynomialCutoff};

@@ -8,6 +8,8 @@ use std::fmt::Debug;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use crate::lanes::{DualTile, LaneTile};
+
 /// A real number type the equivariant kernels can compute with.
 pub trait Scalar:
     Copy
@@ -27,6 +29,8 @@ pub trait Scalar:
     + Sum
     + crate::matmul::MatmulScalar
 {
+    /// The kernels' tile of `W` lanes of this scalar.
+    type Tile<const W: usize>: LaneTile<Self, W>;
     /// Converts a constant (rounding for `f32`; zero tangent for duals).
     fn from_f64(x: f64) -> Self;
     /// The primal value as `f64` (for comparisons and branch decisions).
@@ -62,6 +66,7 @@ pub trait Scalar:
 macro_rules! impl_float_scalar {
     ($t:ty, $vexp:path) => {
         impl Scalar for $t {
+            type Tile<const W: usize> = [$t; W];
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t
@@ -213,6 +218,7 @@ impl<T: Scalar> Sum for Dual<T> {
 }
 
 impl<T: Scalar> Scalar for Dual<T> {
+    type Tile<const W: usize> = DualTile<T, W>;
     fn from_f64(x: f64) -> Self {
         Self::constant(T::from_f64(x))
     }

@@ -16,6 +16,7 @@ use super::node_tiles::NodeTiling;
 use super::{ConnectionMode, TensorProduct};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::graph::ScatterPlan;
+use crate::lanes::LaneTile;
 use crate::scalar::Scalar;
 
 /// Atoms per rayon task.
@@ -145,9 +146,9 @@ impl TensorProduct {
             .enumerate()
             .for_each(|(chunk, out)| {
                 let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
-                let mut acc = vec![[T::zero(); W]; to];
+                let mut acc = vec![LaneTile::zero(); to];
                 for (s, o) in out.chunks_exact_mut(dout).enumerate() {
-                    acc.fill([T::zero(); W]);
+                    acc.fill(LaneTile::zero());
                     for &e in edges.by_target.segment(chunk * ATOMS + s) {
                         let src = &x1t[edges.sources[e] * ti..][..ti];
                         for (k, (bin, bout)) in tiled.paths() {
@@ -264,11 +265,11 @@ impl TensorProduct {
             .enumerate()
             .for_each(|(chunk, gx1)| {
                 let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
-                let mut acc = vec![[T::zero(); W]; ti];
+                let mut acc = vec![LaneTile::zero(); ti];
                 for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
                     let src = chunk * ATOMS + s;
                     let x1s = &x1t[src * ti..][..ti];
-                    acc.fill([T::zero(); W]);
+                    acc.fill(LaneTile::zero());
                     for &e in edges.by_source.segment(src) {
                         let g = &gt[edges.targets[e] * to..][..to];
                         // SAFETY: each edge lies in exactly one source's segment, so its rows

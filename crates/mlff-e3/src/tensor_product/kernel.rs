@@ -9,7 +9,7 @@
 //! written back in e3nn's `[u][i]` layout.
 
 use super::{ConnectionMode, Path};
-use crate::lanes::{MatRef, axpy, dot, fma_lanes, fma_lanes_product, gemm_acc, sum_lanes};
+use crate::lanes::{LaneTile, MatRef, axpy, dot, gemm_acc};
 use crate::scalar::Scalar;
 
 /// The structural non-zeros of a path's coupling matrix `M[k][i]`, in two orders.
@@ -79,16 +79,16 @@ pub(super) struct PathKernel<'a, T> {
 }
 
 /// Per-path work space of the tile kernels, sized for the largest path.
-pub(super) struct PathScratch<T, const W: usize> {
+pub(super) struct PathScratch<T: Scalar, const W: usize> {
     /// Coupling matrix `M` per pair.
     m: Vec<T>,
     /// Gradient of `M` per pair.
     gm: Vec<T>,
     /// Weights of the current `v` per channel (uvu).
-    wt: Vec<[T; W]>,
+    wt: Vec<T::Tile<W>>,
     /// Weighted cotangent `w ⊙ g` of the output, `[k][tile]` (uvu), or the cotangent of the
     /// coupled products (uvw).
-    ht: Vec<[T; W]>,
+    ht: Vec<T::Tile<W>>,
 }
 
 impl<T: Scalar, const W: usize> PathScratch<T, W> {
@@ -100,7 +100,7 @@ impl<T: Scalar, const W: usize> PathScratch<T, W> {
             .unwrap_or(0);
         let d3 = paths.iter().map(|p| p.dim[2]).max().unwrap_or(0);
         let pairs = plans.iter().map(CouplingPlan::pairs).max().unwrap_or(0);
-        let zero = [T::zero(); W];
+        let zero: T::Tile<W> = LaneTile::zero();
         Self {
             m: vec![T::zero(); pairs],
             gm: vec![T::zero(); pairs],
@@ -111,15 +111,17 @@ impl<T: Scalar, const W: usize> PathScratch<T, W> {
 }
 
 /// Per-chunk work space of the per-sample kernels, sized for the largest path.
-pub(super) struct Scratch<T, const W: usize> {
+pub(super) struct Scratch<T: Scalar, const W: usize> {
     /// In1 block, `[i][tile]`.
-    x1t: Vec<[T; W]>,
+    x1t: Vec<T::Tile<W>>,
     /// Gradient of the in1 block, `[i][tile]`.
-    gx1t: Vec<[T; W]>,
+    gx1t: Vec<T::Tile<W>>,
     /// Coupled products `t[k][tile]` (uvw), the output block or its cotangent (uvu).
-    t: Vec<[T; W]>,
+    t: Vec<T::Tile<W>>,
     /// Dense `[k][w]` output block or its cotangent (uvw).
     kw: Vec<T>,
+    /// Dense `[k][u]` coupled products (uvw).
+    flat: Vec<T>,
     /// The path kernels' own space.
     path: PathScratch<T, W>,
 }
@@ -128,12 +130,13 @@ impl<T: Scalar, const W: usize> Scratch<T, W> {
     pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
         let max = |f: &dyn Fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
         let tiles = max(&|p| p.mul[0].div_ceil(W));
-        let zero = [T::zero(); W];
+        let zero: T::Tile<W> = LaneTile::zero();
         Self {
             x1t: vec![zero; tiles * max(&|p| p.dim[0])],
             gx1t: vec![zero; tiles * max(&|p| p.dim[0])],
             t: vec![zero; tiles * max(&|p| p.dim[2])],
             kw: vec![T::zero(); max(&|p| p.dim[2] * p.mul[2])],
+            flat: vec![T::zero(); max(&|p| p.dim[2] * p.mul[0])],
             path: PathScratch::new(paths, plans),
         }
     }
@@ -151,26 +154,26 @@ pub(super) fn transpose_in<T: Scalar, const W: usize>(
     block: &[T],
     dim: usize,
     tiles: usize,
-    dst: &mut [[T; W]],
+    dst: &mut [T::Tile<W>],
 ) {
-    dst[..dim * tiles].fill([T::zero(); W]);
+    dst[..dim * tiles].fill(LaneTile::zero());
     for (u, row) in block.chunks_exact(dim).enumerate() {
         for (i, &x) in row.iter().enumerate() {
-            dst[i * tiles + u / W][u % W] = x;
+            dst[i * tiles + u / W].set_lane(u % W, x);
         }
     }
 }
 
 /// `block[(c·W + l)·dim + i] += src[i·tiles + c][l]` for the `mul` real channels.
 pub(super) fn transpose_out_add<T: Scalar, const W: usize>(
-    src: &[[T; W]],
+    src: &[T::Tile<W>],
     dim: usize,
     tiles: usize,
     block: &mut [T],
 ) {
     for (u, row) in block.chunks_exact_mut(dim).enumerate() {
         for (i, x) in row.iter_mut().enumerate() {
-            *x += src[i * tiles + u / W][u % W];
+            *x += src[i * tiles + u / W].lane(u % W);
         }
     }
 }
@@ -193,18 +196,20 @@ fn weight_index(p: &Path, u: usize, v: usize, wch: usize) -> usize {
 }
 
 /// The uvu weights `w[u, v]` as tiles (zero beyond `mul` channels).
-fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [[T; W]]) {
-    wt.fill([T::zero(); W]);
+fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [T::Tile<W>]) {
+    wt.fill(LaneTile::zero());
     match (p.weight_offset, p.mul[1]) {
         // One in2 channel (NequIP's edge harmonics): the weights `w[u, 0]` are contiguous.
         (Some(off), 1) => {
             for (tile, ws) in wt.iter_mut().zip(w[off..off + p.mul[0]].chunks(W)) {
-                tile[..ws.len()].copy_from_slice(ws);
+                for (l, &x) in ws.iter().enumerate() {
+                    tile.set_lane(l, x);
+                }
             }
         }
         _ => {
             for u in 0..p.mul[0] {
-                wt[u / W][u % W] = weight(p, w, u, v, u);
+                wt[u / W].set_lane(u % W, weight(p, w, u, v, u));
             }
         }
     }
@@ -215,14 +220,14 @@ fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut
 fn couple_tile<T: Scalar, const W: usize>(
     plan: &CouplingPlan,
     m: &[T],
-    x1t: &[[T; W]],
+    x1t: &[T::Tile<W>],
     tiles: usize,
     k: usize,
     c: usize,
-) -> [T; W] {
-    let mut acc = [T::zero(); W];
+) -> T::Tile<W> {
+    let mut acc: T::Tile<W> = LaneTile::zero();
     for slot in plan.k_start[k]..plan.k_start[k + 1] {
-        fma_lanes(&mut acc, m[slot], &x1t[plan.pair_i[slot] * tiles + c]);
+        acc.fma(m[slot], &x1t[plan.pair_i[slot] * tiles + c]);
     }
     acc
 }
@@ -232,14 +237,14 @@ fn couple_tile<T: Scalar, const W: usize>(
 fn couple_transposed_tile<T: Scalar, const W: usize>(
     plan: &CouplingPlan,
     m: &[T],
-    src: &[[T; W]],
+    src: &[T::Tile<W>],
     tiles: usize,
     i: usize,
     c: usize,
-) -> [T; W] {
-    let mut acc = [T::zero(); W];
+) -> T::Tile<W> {
+    let mut acc: T::Tile<W> = LaneTile::zero();
     for &(k, slot) in &plan.by_i[plan.i_start[i]..plan.i_start[i + 1]] {
-        fma_lanes(&mut acc, m[slot], &src[k * tiles + c]);
+        acc.fma(m[slot], &src[k * tiles + c]);
     }
     acc
 }
@@ -248,8 +253,8 @@ fn couple_transposed_tile<T: Scalar, const W: usize>(
 /// `gM[k][i] = Σ_u ht[k][u] x1t[i][u]`, `gx2v[j_e] += c_e gM[slot_e]`.
 fn coupling_matrix_backward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
-    x1t: &[[T; W]],
-    ht: &[[T; W]],
+    x1t: &[T::Tile<W>],
+    ht: &[T::Tile<W>],
     tiles: usize,
     gm: &mut [T],
     gx2v: &mut [T],
@@ -257,11 +262,11 @@ fn coupling_matrix_backward<T: Scalar, const W: usize>(
     let plan = k.plan;
     for (slot, g) in gm.iter_mut().enumerate() {
         let (kk, i) = (plan.pair_k[slot], plan.pair_i[slot]);
-        let mut acc = [T::zero(); W];
+        let mut acc: T::Tile<W> = LaneTile::zero();
         for c in 0..tiles {
-            fma_lanes_product(&mut acc, &ht[kk * tiles + c], &x1t[i * tiles + c]);
+            acc.fma_product(&ht[kk * tiles + c], &x1t[i * tiles + c]);
         }
-        *g = sum_lanes(acc);
+        *g = acc.sum();
     }
     for ((e, &ce), &slot) in k.path.entries.iter().zip(k.coeffs).zip(&plan.entry_slot) {
         gx2v[e.j] += ce * gm[slot];
@@ -308,7 +313,7 @@ fn uvu_forward<T: Scalar, const W: usize>(
     let [m1, _, _] = p.mul;
     let d3 = p.dim[2];
     let acc = &mut s.t[..d3 * tiles];
-    acc.fill([T::zero(); W]);
+    acc.fill(LaneTile::zero());
     uvu_forward_tiles(k, &s.x1t, x2, w, acc, &mut s.path);
     transpose_out_add(acc, d3, tiles, &mut out[p.offset[2]..p.offset[2] + m1 * d3]);
 }
@@ -318,10 +323,10 @@ fn uvu_forward<T: Scalar, const W: usize>(
 /// `[k][tile]` (both zero beyond `mul` channels).
 pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
-    x1t: &[[T; W]],
+    x1t: &[T::Tile<W>],
     x2: &[T],
     w: &[T],
-    acc: &mut [[T; W]],
+    acc: &mut [T::Tile<W>],
     s: &mut PathScratch<T, W>,
 ) {
     let p = k.path;
@@ -336,7 +341,7 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
         for kk in 0..d3 {
             for c in 0..tiles {
                 let t = couple_tile(k.plan, m, x1t, tiles, kk, c);
-                fma_lanes_product(&mut acc[kk * tiles + c], &s.wt[c], &t);
+                acc[kk * tiles + c].fma_product(&s.wt[c], &t);
             }
         }
     }
@@ -346,9 +351,9 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
 fn couple_all<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     m: &[T],
-    x1t: &[[T; W]],
+    x1t: &[T::Tile<W>],
     tiles: usize,
-    t: &mut [[T; W]],
+    t: &mut [T::Tile<W>],
 ) {
     for kk in 0..k.path.dim[2] {
         for c in 0..tiles {
@@ -375,11 +380,18 @@ fn uvw_forward<T: Scalar, const W: usize>(
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         couple_all(k, m, &s.x1t, tiles, &mut s.t);
+        // The coupled products as a dense `[k][u]` matrix for the weight GEMM.
+        let flat = &mut s.flat[..d3 * m1];
+        for (kk, row) in flat.chunks_exact_mut(m1).enumerate() {
+            for (u, x) in row.iter_mut().enumerate() {
+                *x = s.t[kk * tiles + u / W].lane(u % W);
+            }
+        }
         let t = MatRef {
-            data: s.t.as_flattened(),
+            data: flat,
             rows: d3,
             cols: m1,
-            stride: tiles * W,
+            stride: m1,
         };
         match p.weight_offset {
             // kw[k][w] += Σ_u t[k][u] W[u, v, w]
@@ -396,7 +408,7 @@ fn uvw_forward<T: Scalar, const W: usize>(
                 for (kk, row) in kw.chunks_exact_mut(m3).enumerate() {
                     let sum: T = s.t[kk * tiles..(kk + 1) * tiles]
                         .iter()
-                        .map(|tile| sum_lanes(*tile))
+                        .map(|tile| tile.sum())
                         .sum();
                     row.iter_mut().for_each(|x| *x += sum);
                 }
@@ -427,7 +439,7 @@ pub(super) fn backward_sample<T: Scalar, const W: usize>(
         let tiles = m1.div_ceil(W);
         let block = p0.offset[0]..p0.offset[0] + m1 * d1;
         transpose_in(&x1[block.clone()], d1, tiles, &mut s.x1t);
-        s.gx1t[..d1 * tiles].fill([T::zero(); W]);
+        s.gx1t[..d1 * tiles].fill(LaneTile::zero());
         for k in group {
             match k.path.instruction.mode {
                 ConnectionMode::Uvu => uvu_backward(k, x2, w, g, grads.x2, grads.w, s, tiles),
@@ -467,11 +479,11 @@ fn uvu_backward<T: Scalar, const W: usize>(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
-    x1t: &[[T; W]],
+    x1t: &[T::Tile<W>],
     x2: &[T],
     w: &[T],
-    gt: &[[T; W]],
-    gx1t: &mut [[T; W]],
+    gt: &[T::Tile<W>],
+    gx1t: &mut [T::Tile<W>],
     grads: SampleGrads<'_, T>,
     s: &mut PathScratch<T, W>,
 ) {
@@ -486,27 +498,32 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         weight_tiles(p, w, v, &mut s.wt[..tiles]);
         for c in 0..tiles {
-            let mut dw = [T::zero(); W];
+            let mut dw: T::Tile<W> = LaneTile::zero();
             for i in 0..d1 {
                 let h = couple_transposed_tile(k.plan, m, gt, tiles, i, c);
-                fma_lanes_product(&mut dw, &x1t[i * tiles + c], &h);
-                fma_lanes_product(&mut gx1t[i * tiles + c], &s.wt[c], &h);
+                dw.fma_product(&x1t[i * tiles + c], &h);
+                gx1t[i * tiles + c].fma_product(&s.wt[c], &h);
             }
             if let Some(off) = p.weight_offset {
                 let lanes = (m1 - c * W).min(W);
                 if m2 == 1 {
                     let row = &mut gw[off + c * W..off + c * W + lanes];
-                    row.iter_mut().zip(&dw).for_each(|(g, &d)| *g += d);
+                    for (l, g) in row.iter_mut().enumerate() {
+                        *g += dw.lane(l);
+                    }
                 } else {
-                    for (l, &d) in dw.iter().enumerate().take(lanes) {
-                        gw[off + weight_index(p, c * W + l, v, 0)] += d;
+                    for l in 0..lanes {
+                        gw[off + weight_index(p, c * W + l, v, 0)] += dw.lane(l);
                     }
                 }
             }
         }
-        for (n, (h, g)) in s.ht[..d3 * tiles].iter_mut().zip(gt).enumerate() {
-            for ((hl, &gl), &wl) in h.iter_mut().zip(g).zip(&s.wt[n % tiles]) {
-                *hl = wl * gl;
+        for (hk, gk) in s.ht[..d3 * tiles]
+            .chunks_exact_mut(tiles)
+            .zip(gt.chunks_exact(tiles))
+        {
+            for ((h, g), wc) in hk.iter_mut().zip(gk).zip(&s.wt[..tiles]) {
+                *h = LaneTile::product(wc, g);
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
@@ -547,27 +564,25 @@ fn uvw_backward<T: Scalar, const W: usize>(
         if p.weight_offset.is_some() {
             couple_all(k, m, &s.x1t, tiles, &mut s.t);
         }
-        s.path.ht[..d3 * tiles].fill([T::zero(); W]);
+        s.path.ht[..d3 * tiles].fill(LaneTile::zero());
         for u in 0..m1 {
             let (c, l) = (u / W, u % W);
             for (kk, gk) in gkw.chunks_exact(m3).enumerate() {
-                s.path.ht[kk * tiles + c][l] = match p.weight_offset {
+                let h = match p.weight_offset {
                     Some(off) => {
                         let row = off + weight_index(p, u, v, 0);
-                        axpy(&mut gw[row..row + m3], s.t[kk * tiles + c][l], gk);
+                        axpy(&mut gw[row..row + m3], s.t[kk * tiles + c].lane(l), gk);
                         dot::<T, W>(&w[row..row + m3], gk)
                     }
                     None => gk.iter().copied().sum(),
                 };
+                s.path.ht[kk * tiles + c].set_lane(l, h);
             }
         }
         for c in 0..tiles {
             for i in 0..d1 {
                 let h = couple_transposed_tile(k.plan, m, &s.path.ht, tiles, i, c);
-                let dst = &mut s.gx1t[i * tiles + c];
-                for l in 0..W {
-                    dst[l] += h[l];
-                }
+                s.gx1t[i * tiles + c].add(&h);
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::Path;
 use super::kernel::{transpose_in, transpose_out_add};
+use crate::lanes::LaneTile;
 use crate::scalar::Scalar;
 
 /// One tiled block: where it starts in a feature row and in a tiled row.
@@ -70,9 +71,9 @@ impl<const W: usize> NodeTiling<W> {
     }
 
     /// Every row of `x` (`rows × dim`, feature layout) in tiles (`rows × len`).
-    pub(super) fn tile_rows<T: Scalar>(&self, x: &[T], dim: usize) -> Vec<[T; W]> {
+    pub(super) fn tile_rows<T: Scalar>(&self, x: &[T], dim: usize) -> Vec<T::Tile<W>> {
         let rows = x.len().checked_div(dim).unwrap_or(0);
-        let mut out = vec![[T::zero(); W]; rows * self.len];
+        let mut out = vec![LaneTile::zero(); rows * self.len];
         if self.len > 0 {
             out.par_chunks_mut(self.len)
                 .zip(x.par_chunks(dim.max(1)))
@@ -81,7 +82,7 @@ impl<const W: usize> NodeTiling<W> {
         out
     }
 
-    fn tile_row<T: Scalar>(&self, row: &[T], dst: &mut [[T; W]]) {
+    fn tile_row<T: Scalar>(&self, row: &[T], dst: &mut [T::Tile<W>]) {
         for b in &self.blocks {
             let tiles = b.mul.div_ceil(W);
             transpose_in(
@@ -94,7 +95,7 @@ impl<const W: usize> NodeTiling<W> {
     }
 
     /// Adds one node's tiles back into its feature row.
-    pub(super) fn add_to_row<T: Scalar>(&self, tiles: &[[T; W]], row: &mut [T]) {
+    pub(super) fn add_to_row<T: Scalar>(&self, tiles: &[T::Tile<W>], row: &mut [T]) {
         for b in &self.blocks {
             let n = b.mul.div_ceil(W);
             transpose_out_add(
