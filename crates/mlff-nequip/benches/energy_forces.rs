@@ -1,12 +1,19 @@
 //! Energy+forces and one training step for a batch of 5 aspirin frames (21 atoms), float32,
 //! at the two sizes of the issue: l_max 2 / 3 layers / 32 features (r_max 5) and the paper's
 //! rMD17 configuration (l_max 3 / 5 layers / 64 features / radial MLP 3×64, r_max 4).
+//!
+//! `training_step` is what one step of `cargo xtask train` does: loss and exact gradient, the
+//! AMSGrad Adam update and the EMA of the weights. Like `xtask`, this binary allocates through
+//! mimalloc (see `xtask/src/main.rs`).
 #![allow(missing_docs)]
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mlff_md::Molecule;
 use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures, Targets, batch_loss_gradient};
-use mlff_train::TrainConfig;
+use mlff_train::{Adam, Ema, TrainConfig};
 use rand::{Rng, SeedableRng};
 
 struct Size {
@@ -92,7 +99,8 @@ fn bench(c: &mut Criterion) {
             forces: &noisy,
             ..targets
         };
-        let loss = TrainConfig::rmd17_paper().loss().unwrap();
+        let train = TrainConfig::rmd17_paper();
+        let loss = train.loss().unwrap();
         group.bench_function(format!("loss_and_gradient/{}", size.name), |b| {
             b.iter(|| {
                 batch_loss_gradient::<f32>(
@@ -103,6 +111,23 @@ fn bench(c: &mut Criterion) {
                     &loss,
                 )
                 .unwrap()
+            })
+        });
+        let mut params = model.params().to_vec();
+        let mut adam = Adam::new(params.len(), train.adam()).unwrap();
+        let mut ema = Ema::new(&params, train.ema_decay, train.ema_use_num_updates).unwrap();
+        group.bench_function(format!("training_step/{}", size.name), |b| {
+            b.iter(|| {
+                let (_, grad) = batch_loss_gradient::<f32>(
+                    model.architecture(),
+                    &params,
+                    &graph,
+                    targets,
+                    &loss,
+                )
+                .unwrap();
+                adam.step(&mut params, &grad, train.learning_rate).unwrap();
+                ema.update(&params);
             })
         });
     }
