@@ -127,6 +127,16 @@ impl<'a, T> MatViewMut<'a, T> {
     pub fn row_major(data: &'a mut [T], rows: usize, cols: usize) -> Self {
         Self::strided(data, rows, cols, cols, 1)
     }
+    /// A read-only view of the same elements.
+    fn view(&self) -> MatView<'_, T> {
+        MatView {
+            data: &*self.data,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
     /// A shorter-lived view of the same elements.
     pub fn rb(&mut self) -> MatViewMut<'_, T> {
         MatViewMut {
@@ -298,20 +308,22 @@ impl Packing {
             ([self.cols, self.rows], [col_stride, row_stride])
         }
     }
-    /// The packed buffer as a view with the original shape.
-    fn view<'a, T>(&self, data: &'a [T]) -> MatView<'a, T> {
+    /// `(row_stride, col_stride)` of the packed buffer.
+    fn strides(&self) -> (usize, usize) {
         if self.row_major {
-            MatView::strided(data, self.rows, self.cols, self.cols, 1)
+            (self.cols, 1)
         } else {
-            MatView::strided(data, self.rows, self.cols, 1, self.rows)
+            (1, self.rows)
         }
     }
+    /// The packed buffer as a view with the original shape.
+    fn view<'a, T>(&self, data: &'a [T]) -> MatView<'a, T> {
+        let (rs, cs) = self.strides();
+        MatView::strided(data, self.rows, self.cols, rs, cs)
+    }
     fn view_mut<'a, T>(&self, data: &'a mut [T]) -> MatViewMut<'a, T> {
-        if self.row_major {
-            MatViewMut::strided(data, self.rows, self.cols, self.cols, 1)
-        } else {
-            MatViewMut::strided(data, self.rows, self.cols, 1, self.rows)
-        }
+        let (rs, cs) = self.strides();
+        MatViewMut::strided(data, self.rows, self.cols, rs, cs)
     }
 }
 
@@ -405,14 +417,7 @@ impl<T: Scalar> MatmulScalar for Dual<T> {
             let (b, buf) = split_operand(&b, buf);
             let (c_re, c_eps) = buf.split_at_mut(pc.len());
             if accumulate {
-                let view = MatView {
-                    data: &*c.data,
-                    rows: c.rows,
-                    cols: c.cols,
-                    row_stride: c.row_stride,
-                    col_stride: c.col_stride,
-                };
-                split_parts(&view, pc, c_re, c_eps);
+                split_parts(&c.view(), pc, c_re, c_eps);
             }
             T::matmul_views(pc.view_mut(c_re), accumulate, a.re, b.re, alpha);
             let mut acc = accumulate;

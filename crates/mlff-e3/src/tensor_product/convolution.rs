@@ -283,11 +283,7 @@ impl TensorProduct {
                                 &weights[e * wn..(e + 1) * wn],
                                 &g[bout.clone()],
                                 &mut acc[bin.clone()],
-                                SampleGrads {
-                                    x1: &mut [],
-                                    x2: &mut *gx2e,
-                                    w: &mut *gwe,
-                                },
+                                (&mut *gx2e, &mut *gwe),
                                 &mut scratch,
                             );
                         }

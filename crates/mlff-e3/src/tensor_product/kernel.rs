@@ -464,18 +464,13 @@ fn uvu_backward<T: Scalar, const W: usize>(
     let p = k.path;
     let (m1, d3) = (p.mul[0], p.dim[2]);
     transpose_in(&g[p.offset[2]..p.offset[2] + m1 * d3], d3, tiles, &mut s.t);
-    let grads = SampleGrads {
-        x1: &mut [],
-        x2: gx2,
-        w: gw,
-    };
-    uvu_backward_tiles(k, &s.x1t, x2, w, &s.t, &mut s.gx1t, grads, &mut s.path);
+    uvu_backward_tiles(k, &s.x1t, x2, w, &s.t, &mut s.gx1t, (gx2, gw), &mut s.path);
 }
 
 /// Backward of [`uvu_forward_tiles`] from the tiled output cotangent `gt` (`[k][tile]`): with
 /// `h[i][u] = Σ_k M[k][i] g[u, k]`, `∂w[u,v] = Σ_i x1[u,i] h[i][u]` and
 /// `∂x1[u,i] += w[u,v] h[i][u]` (into the tiled `gx1t`); `∂M` from the weighted cotangent
-/// `w[u,v] g[u,k]`, pushed on to `∂x2` (`grads.x1` is unused).
+/// `w[u,v] g[u,k]`, pushed on to `∂x2`; `(gx2, gw)` are the sample's `∂x2` and `∂w`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
@@ -484,14 +479,13 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     w: &[T],
     gt: &[T::Tile<W>],
     gx1t: &mut [T::Tile<W>],
-    grads: SampleGrads<'_, T>,
+    (gx2, gw): (&mut [T], &mut [T]),
     s: &mut PathScratch<T, W>,
 ) {
     let p = k.path;
     let [m1, m2, _] = p.mul;
     let [d1, d2, d3] = p.dim;
     let tiles = m1.div_ceil(W);
-    let (gx2, gw) = (grads.x2, grads.w);
     let m = &mut s.m[..k.plan.pairs()];
     for v in 0..m2 {
         k.plan
