@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mlff_cuda::kernels::{self, KERNEL_FILES, Precision};
-use mlff_cuda::{CudaBackend, UvuPlan};
+use mlff_cuda::{Backend, CudaBackend, UvuPlan};
 use mlff_e3::{Irreps, TensorProduct};
 
 fn nvrtc_compile(c: &mut Criterion) {

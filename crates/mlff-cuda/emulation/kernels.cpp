@@ -14,9 +14,12 @@ typedef float real;
 #endif
 
 #include "../kernels/common.cuh"
+#include "../kernels/edge_lengths.cu"
 #include "../kernels/edge_vectors.cu"
+#include "../kernels/elementwise.cu"
 #include "../kernels/gate.cu"
 #include "../kernels/gather.cu"
+#include "../kernels/linear.cu"
 #include "../kernels/radial_embedding.cu"
 #include "../kernels/scatter_sum.cu"
 #include "../kernels/spherical_harmonics.cu"

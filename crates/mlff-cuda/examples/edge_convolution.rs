@@ -4,7 +4,9 @@
 //!
 //! `cargo run -p mlff-cuda --example edge_convolution`
 
-use mlff_cuda::{CudaBackend, Emulator, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan};
+use mlff_cuda::{
+    Backend, CudaBackend, Emulator, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+};
 use mlff_e3::{Irreps, ScatterPlan, TensorProduct, Weights};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,18 +4,21 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use cudarc::cublas::sys::cublasOperation_t;
+use cudarc::cublas::{CudaBlas, GemmConfig};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, DriverError, LaunchArgs,
     LaunchConfig, PushKernelArg, ValidAsZeroBits,
 };
 use cudarc::nvrtc::Ptx;
 
+use crate::backend::{Backend, GemmShape, LinearDirection, Transpose};
 use crate::error::{CudaError, Result, check_len, to_i32};
 use crate::kernels::{self, Precision};
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, ROWS_PER_THREAD, RadialPlan, ShPlan,
-    SortedScatter, UvuPlan, grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, LinearPlan, LinearTable, ROWS_PER_THREAD,
+    RadialPlan, ShPlan, SortedScatter, UvuPlan, edge_count, grid_size,
 };
 use crate::real::DeviceReal;
 
@@ -33,6 +36,8 @@ pub struct CudaBackend {
     arch: &'static str,
     /// Loaded kernels by exported name (`sh_forward_f64`, …).
     functions: Mutex<HashMap<String, CudaFunction>>,
+    /// cuBLAS handle on `stream`, created on the first GEMM.
+    blas: Mutex<Option<Arc<CudaBlas>>>,
 }
 
 impl std::fmt::Debug for CudaBackend {
@@ -76,6 +81,7 @@ impl CudaBackend {
             stream,
             arch,
             functions: Mutex::new(HashMap::new()),
+            blas: Mutex::new(None),
         })
     }
 
@@ -110,6 +116,23 @@ impl CudaBackend {
     /// A zero-filled device buffer of `len` values.
     pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(&self, len: usize) -> Result<CudaSlice<T>> {
         self.stream.alloc_zeros(len).map_err(driver("allocating"))
+    }
+
+    /// The cuBLAS handle, created (after checking that libcublas can be opened) on first use.
+    fn blas(&self) -> Result<Arc<CudaBlas>> {
+        let mut slot = self.blas.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.clone());
+        }
+        // SAFETY: only tries to dlopen the library; cudarc panics on a missing one otherwise.
+        if !unsafe { cudarc::cublas::sys::is_culib_present() } {
+            return Err(CudaError::CublasMissing);
+        }
+        let blas = CudaBlas::new(self.stream.clone()).map_err(|e| CudaError::Driver {
+            what: "creating a cuBLAS handle",
+            message: e.to_string(),
+        })?;
+        Ok(slot.insert(Arc::new(blas)).clone())
     }
 
     /// The loaded kernel `name` in `precision`, compiling its file with NVRTC on first use.
@@ -222,6 +245,21 @@ pub struct DeviceEdgeGraph {
     by_origin: DeviceScatter,
 }
 
+/// A [`LinearPlan`]'s tables on the device.
+pub struct DeviceLinearPlan<T> {
+    plan: LinearPlan,
+    forward: DeviceLinearTable<T>,
+    transpose: DeviceLinearTable<T>,
+    /// Stands in for the set indices of a shared-weight launch (never read).
+    no_sets: CudaSlice<i32>,
+}
+
+struct DeviceLinearTable<T> {
+    col_start: CudaSlice<i32>,
+    terms: CudaSlice<i32>,
+    coef: CudaSlice<T>,
+}
+
 /// A [`GatherIndex`] on the device.
 pub struct DeviceGatherIndex {
     index: GatherIndex,
@@ -233,6 +271,40 @@ fn reals<T: DeviceReal>(values: &[f64]) -> Vec<T> {
 }
 
 impl CudaBackend {
+    fn contract<T: DeviceReal>(
+        &self,
+        table: &DeviceContract<T>,
+        n: usize,
+        (a, width_a): (&CudaSlice<T>, usize),
+        (b, width_b): (&CudaSlice<T>, usize),
+        (w, num_w): (&CudaSlice<T>, usize),
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let (n32, rows) = (n as i32, table.rows as i32);
+        let (wa, wb, nw) = (width_a as i32, width_b as i32, num_w as i32);
+        launch!(
+            self,
+            T,
+            "tp_contract",
+            n * table.rows,
+            [
+                &n32,
+                &rows,
+                &table.row_start,
+                &table.terms,
+                &table.pairs,
+                &table.coef,
+                a,
+                &wa,
+                b,
+                &wb,
+                w,
+                &nw,
+                out
+            ]
+        )
+    }
+
     fn upload_contract<T: DeviceReal>(&self, t: &ContractTable) -> Result<DeviceContract<T>> {
         Ok(DeviceContract {
             rows: t.row_start.len() - 1,
@@ -254,9 +326,32 @@ impl CudaBackend {
             self.upload(v)
         }
     }
+}
+
+impl Backend for CudaBackend {
+    type Buf<T: DeviceReal> = CudaSlice<T>;
+    type Uvu<T: DeviceReal> = DeviceUvuPlan<T>;
+    type Gate<T: DeviceReal> = DeviceGatePlan<T>;
+    type Linear<T: DeviceReal> = DeviceLinearPlan<T>;
+    type Scatter = DeviceScatter;
+    type Gather = DeviceGatherIndex;
+    type Edges = DeviceEdgeGraph;
+
+    fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<CudaSlice<T>> {
+        CudaBackend::upload(self, host)
+    }
+    fn download<T: DeviceReal>(&self, buf: &CudaSlice<T>) -> Result<Vec<T>> {
+        CudaBackend::download(self, buf)
+    }
+    fn zeros<T: DeviceReal>(&self, len: usize) -> Result<CudaSlice<T>> {
+        CudaBackend::zeros(self, len)
+    }
+    fn len<T: DeviceReal>(buf: &CudaSlice<T>) -> usize {
+        buf.len()
+    }
 
     /// Uploads the tensor-product tables (once per model layer).
-    pub fn upload_uvu<T: DeviceReal>(&self, plan: &UvuPlan) -> Result<DeviceUvuPlan<T>> {
+    fn upload_uvu<T: DeviceReal>(&self, plan: &UvuPlan) -> Result<DeviceUvuPlan<T>> {
         let w = plan.weight_grad();
         Ok(DeviceUvuPlan {
             plan: plan.clone(),
@@ -270,7 +365,7 @@ impl CudaBackend {
     }
 
     /// Uploads the gate tables.
-    pub fn upload_gate<T: DeviceReal>(&self, plan: &GatePlan) -> Result<DeviceGatePlan<T>> {
+    fn upload_gate<T: DeviceReal>(&self, plan: &GatePlan) -> Result<DeviceGatePlan<T>> {
         Ok(DeviceGatePlan {
             plan: plan.clone(),
             out_table: self.upload_nonempty(plan.out_table())?,
@@ -281,7 +376,7 @@ impl CudaBackend {
     }
 
     /// Uploads a scatter grouping.
-    pub fn upload_scatter(&self, plan: &SortedScatter) -> Result<DeviceScatter> {
+    fn upload_scatter(&self, plan: &SortedScatter) -> Result<DeviceScatter> {
         Ok(DeviceScatter {
             plan: plan.clone(),
             start: self.upload(plan.start())?,
@@ -290,7 +385,7 @@ impl CudaBackend {
     }
 
     /// Uploads an edge list with its groupings.
-    pub fn upload_edges(&self, graph: &EdgeGraph) -> Result<DeviceEdgeGraph> {
+    fn upload_edges(&self, graph: &EdgeGraph) -> Result<DeviceEdgeGraph> {
         Ok(DeviceEdgeGraph {
             graph: graph.clone(),
             origin: self.upload_nonempty(graph.origin())?,
@@ -301,7 +396,7 @@ impl CudaBackend {
     }
 
     /// Uploads gather indices.
-    pub fn upload_gather(&self, index: &GatherIndex) -> Result<DeviceGatherIndex> {
+    fn upload_gather(&self, index: &GatherIndex) -> Result<DeviceGatherIndex> {
         Ok(DeviceGatherIndex {
             index: index.clone(),
             idx: self.upload_nonempty(index.indices())?,
@@ -309,7 +404,7 @@ impl CudaBackend {
     }
 
     /// Spherical harmonics of `vectors` (`n×3`) into `out` (`n×dim`).
-    pub fn sh_forward<T: DeviceReal>(
+    fn sh_forward<T: DeviceReal>(
         &self,
         plan: &ShPlan,
         vectors: &CudaSlice<T>,
@@ -326,7 +421,7 @@ impl CudaBackend {
     }
 
     /// `grad_vectors = Σ_k grad_out[:, k] ∂Y_k/∂v` (overwritten).
-    pub fn sh_vjp<T: DeviceReal>(
+    fn sh_vjp<T: DeviceReal>(
         &self,
         plan: &ShPlan,
         vectors: &CudaSlice<T>,
@@ -345,7 +440,7 @@ impl CudaBackend {
     }
 
     /// Radial embedding of `lengths` into `out` (`edges × num_basis`).
-    pub fn bessel_forward<T: DeviceReal>(
+    fn bessel_forward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
         lengths: &CudaSlice<T>,
@@ -370,7 +465,7 @@ impl CudaBackend {
     /// VJPs of the radial embedding: overwrites `grad_lengths` and `grad_frequencies` (summed
     /// over edges); `scratch` holds `edges × num_basis` values.
     #[allow(clippy::too_many_arguments)]
-    pub fn bessel_backward<T: DeviceReal>(
+    fn bessel_backward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
         lengths: &CudaSlice<T>,
@@ -416,7 +511,7 @@ impl CudaBackend {
     }
 
     /// Column sums `out[c] = Σ_r src[r, c]` (overwritten).
-    pub fn sum_rows<T: DeviceReal>(
+    fn sum_rows<T: DeviceReal>(
         &self,
         src: &CudaSlice<T>,
         width: usize,
@@ -441,7 +536,7 @@ impl CudaBackend {
     }
 
     /// `out[e, :] = x[idx[e], :]`.
-    pub fn gather<T: DeviceReal>(
+    fn gather<T: DeviceReal>(
         &self,
         index: &DeviceGatherIndex,
         x: &CudaSlice<T>,
@@ -459,7 +554,7 @@ impl CudaBackend {
     }
 
     /// `out[t, :] = Σ_{e→t} src[e, :]` (overwritten).
-    pub fn scatter_sum<T: DeviceReal>(
+    fn scatter_sum<T: DeviceReal>(
         &self,
         plan: &DeviceScatter,
         src: &CudaSlice<T>,
@@ -476,42 +571,8 @@ impl CudaBackend {
         )
     }
 
-    fn contract<T: DeviceReal>(
-        &self,
-        table: &DeviceContract<T>,
-        n: usize,
-        (a, width_a): (&CudaSlice<T>, usize),
-        (b, width_b): (&CudaSlice<T>, usize),
-        (w, num_w): (&CudaSlice<T>, usize),
-        out: &mut CudaSlice<T>,
-    ) -> Result<()> {
-        let (n32, rows) = (n as i32, table.rows as i32);
-        let (wa, wb, nw) = (width_a as i32, width_b as i32, num_w as i32);
-        launch!(
-            self,
-            T,
-            "tp_contract",
-            n * table.rows,
-            [
-                &n32,
-                &rows,
-                &table.row_start,
-                &table.terms,
-                &table.pairs,
-                &table.coef,
-                a,
-                &wa,
-                b,
-                &wb,
-                w,
-                &nw,
-                out
-            ]
-        )
-    }
-
     /// `out[z] = TP(x1[z], x2[z]; w[z])` (overwritten).
-    pub fn tp_forward<T: DeviceReal>(
+    fn tp_forward<T: DeviceReal>(
         &self,
         plan: &DeviceUvuPlan<T>,
         x1: &CudaSlice<T>,
@@ -530,7 +591,7 @@ impl CudaBackend {
     /// Gradients of the tensor product with respect to `x1`, `x2` and the per-sample weights
     /// (all overwritten).
     #[allow(clippy::too_many_arguments)]
-    pub fn tp_backward<T: DeviceReal>(
+    fn tp_backward<T: DeviceReal>(
         &self,
         plan: &DeviceUvuPlan<T>,
         x1: &CudaSlice<T>,
@@ -580,7 +641,7 @@ impl CudaBackend {
     }
 
     /// Gate of a batch `x` (`n × dim_in`) into `out` (`n × dim_out`).
-    pub fn gate_forward<T: DeviceReal>(
+    fn gate_forward<T: DeviceReal>(
         &self,
         plan: &DeviceGatePlan<T>,
         x: &CudaSlice<T>,
@@ -598,7 +659,7 @@ impl CudaBackend {
     }
 
     /// VJP of the gate: overwrites `grad_x` (`n × dim_in`).
-    pub fn gate_backward<T: DeviceReal>(
+    fn gate_backward<T: DeviceReal>(
         &self,
         plan: &DeviceGatePlan<T>,
         x: &CudaSlice<T>,
@@ -633,7 +694,7 @@ impl CudaBackend {
     }
 
     /// `vectors[e] = pos[tip[e]] - pos[origin[e]]` (`edges × 3`).
-    pub fn edge_vectors<T: DeviceReal>(
+    fn edge_vectors<T: DeviceReal>(
         &self,
         graph: &DeviceEdgeGraph,
         pos: &CudaSlice<T>,
@@ -653,7 +714,7 @@ impl CudaBackend {
     }
 
     /// VJP of [`Self::edge_vectors`]: overwrites `grad_pos` (`atoms × 3`).
-    pub fn edge_vectors_vjp<T: DeviceReal>(
+    fn edge_vectors_vjp<T: DeviceReal>(
         &self,
         graph: &DeviceEdgeGraph,
         grad_vectors: &CudaSlice<T>,
@@ -679,5 +740,172 @@ impl CudaBackend {
                 grad_pos
             ]
         )
+    }
+
+    fn upload_linear<T: DeviceReal>(&self, plan: &LinearPlan) -> Result<DeviceLinearPlan<T>> {
+        let table = |t: &LinearTable| -> Result<DeviceLinearTable<T>> {
+            Ok(DeviceLinearTable {
+                col_start: self.upload(&t.col_start)?,
+                terms: self.upload_nonempty(&t.terms)?,
+                coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
+            })
+        };
+        Ok(DeviceLinearPlan {
+            plan: plan.clone(),
+            forward: table(plan.forward())?,
+            transpose: table(plan.transpose())?,
+            no_sets: self.zeros(1)?,
+        })
+    }
+
+    fn edge_lengths<T: DeviceReal>(
+        &self,
+        vectors: &CudaSlice<T>,
+        lengths: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let ne = edge_count(vectors.len(), lengths.len())?;
+        launch!(
+            self,
+            T,
+            "edge_lengths",
+            ne as usize,
+            [&ne, vectors, lengths]
+        )
+    }
+
+    fn edge_lengths_vjp<T: DeviceReal>(
+        &self,
+        vectors: &CudaSlice<T>,
+        lengths: &CudaSlice<T>,
+        grad_lengths: &CudaSlice<T>,
+        grad_vectors: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let ne = edge_count(vectors.len(), lengths.len())?;
+        check_len("grad lengths", grad_lengths.len(), lengths.len())?;
+        check_len("grad edge vectors", grad_vectors.len(), vectors.len())?;
+        launch!(
+            self,
+            T,
+            "edge_lengths_vjp",
+            3 * ne as usize,
+            [&ne, vectors, lengths, grad_lengths, grad_vectors]
+        )
+    }
+
+    fn linear<T: DeviceReal>(
+        &self,
+        plan: &DeviceLinearPlan<T>,
+        direction: LinearDirection,
+        src: &CudaSlice<T>,
+        weights: &CudaSlice<T>,
+        sets: Option<&DeviceGatherIndex>,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        let host = plan.plan.table(direction);
+        let [rows, stride] = plan.plan.args(
+            host,
+            src.len(),
+            weights.len(),
+            sets.map(|s| &s.index),
+            out.len(),
+        )?;
+        let table = match direction {
+            LinearDirection::Forward => &plan.forward,
+            LinearDirection::Transpose => &plan.transpose,
+        };
+        let set_idx = sets.map_or(&plan.no_sets, |s| &s.idx);
+        let (ws, wo) = (host.width_src as i32, host.width_out() as i32);
+        launch!(
+            self,
+            T,
+            "linear_rows",
+            rows as usize * host.width_out(),
+            [
+                &rows,
+                &ws,
+                &wo,
+                &table.col_start,
+                &table.terms,
+                &table.coef,
+                set_idx,
+                &stride,
+                src,
+                weights,
+                out
+            ]
+        )
+    }
+
+    fn silu_with_slope<T: DeviceReal>(
+        &self,
+        x: &mut CudaSlice<T>,
+        slope: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        check_len("silu slope", slope.len(), x.len())?;
+        let n = x.len() as i64;
+        launch!(self, T, "silu_with_slope", x.len(), [&n, x, slope])
+    }
+
+    fn mul_assign<T: DeviceReal>(&self, x: &CudaSlice<T>, y: &mut CudaSlice<T>) -> Result<()> {
+        check_len("mul_assign y", y.len(), x.len())?;
+        let n = x.len() as i64;
+        launch!(self, T, "mul_assign", x.len(), [&n, x, y])
+    }
+
+    fn add_scaled<T: DeviceReal>(
+        &self,
+        a: f64,
+        x: &CudaSlice<T>,
+        y: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        check_len("add_scaled y", y.len(), x.len())?;
+        let (n, a) = (x.len() as i64, T::from_f64(a));
+        launch!(self, T, "add_scaled", x.len(), [&n, &a, x, y])
+    }
+
+    fn gemm<T: DeviceReal>(
+        &self,
+        shape: GemmShape,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        c: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        shape.check(a.len(), b.len(), c.len())?;
+        if shape.m == 0 || shape.n == 0 {
+            return Ok(());
+        }
+        let blas = self.blas()?;
+        // SAFETY: `cublas_gemm_config` derives the sizes and leading dimensions from `shape`,
+        // whose buffer lengths were just checked.
+        unsafe { T::cublas_gemm(&blas, cublas_gemm_config(&shape), b, a, c) }.map_err(|e| {
+            CudaError::Driver {
+                what: "cuBLAS gemm",
+                message: e.to_string(),
+            }
+        })
+    }
+}
+
+/// The column-major cuBLAS call computing a row-major product: `C = op(A) op(B)` row-major is
+/// `Cᵀ = op(B)ᵀ op(A)ᵀ` column-major, so the operands swap and each keeps its own flag; a
+/// row-major matrix read column-major is its transpose, with the row length as leading
+/// dimension. The caller passes `B` first, then `A`.
+fn cublas_gemm_config<T: DeviceReal>(shape: &GemmShape) -> GemmConfig<T> {
+    let op = |t: Transpose| match t {
+        Transpose::No => cublasOperation_t::CUBLAS_OP_N,
+        Transpose::Yes => cublasOperation_t::CUBLAS_OP_T,
+    };
+    let (m, n, k) = (shape.m as i32, shape.n as i32, shape.k as i32);
+    GemmConfig {
+        transa: op(shape.trans_b),
+        transb: op(shape.trans_a),
+        m: n,
+        n: m,
+        k,
+        alpha: T::from_f64(shape.alpha),
+        lda: if shape.trans_b == Transpose::No { n } else { k },
+        ldb: if shape.trans_a == Transpose::No { k } else { m },
+        beta: T::from_f64(shape.beta),
+        ldc: n,
     }
 }

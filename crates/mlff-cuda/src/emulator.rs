@@ -5,11 +5,12 @@
 //! The methods mirror [`crate::CudaBackend`]'s with host slices in place of device buffers.
 //! They are sequential and meant for testing and debugging, not speed.
 
-use crate::error::Result;
+use crate::backend::{Backend, GemmShape, LinearDirection};
+use crate::error::{Result, check_len};
 use crate::plan::tensor_product::ContractTable;
 use crate::plan::{
-    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, ROWS_PER_THREAD, RadialPlan, ShPlan,
-    SortedScatter, UvuPlan, grid_size,
+    BLOCK_SIZE, EdgeGraph, GatePlan, GatherIndex, LinearPlan, ROWS_PER_THREAD, RadialPlan, ShPlan,
+    SortedScatter, UvuPlan, edge_count, grid_size,
 };
 use crate::real::DeviceReal;
 
@@ -68,6 +69,25 @@ pub struct EmulatedKernels<R> {
     #[allow(clippy::type_complexity)]
     gate_backward:
         unsafe extern "C" fn(i32, i32, i32, *const i32, *const R, *const R, *const R, *mut R),
+    edge_lengths: unsafe extern "C" fn(i32, *const R, *mut R),
+    edge_lengths_vjp: unsafe extern "C" fn(i32, *const R, *const R, *const R, *mut R),
+    #[allow(clippy::type_complexity)]
+    linear_rows: unsafe extern "C" fn(
+        i32,
+        i32,
+        i32,
+        *const i32,
+        *const i32,
+        *const R,
+        *const i32,
+        i32,
+        *const R,
+        *const R,
+        *mut R,
+    ),
+    silu_with_slope: unsafe extern "C" fn(i64, *mut R, *mut R),
+    mul_assign: unsafe extern "C" fn(i64, *const R, *mut R),
+    add_scaled: unsafe extern "C" fn(i64, R, *const R, *mut R),
 }
 
 macro_rules! emulated_kernels {
@@ -191,6 +211,36 @@ macro_rules! emulated_kernels {
                     g: *const R,
                     gx: *mut R,
                 );
+                #[link_name = concat!("edge_lengths_", $suffix)]
+                pub fn edge_lengths(ne: i32, vec: *const R, len: *mut R);
+                #[link_name = concat!("edge_lengths_vjp_", $suffix)]
+                pub fn edge_lengths_vjp(
+                    ne: i32,
+                    vec: *const R,
+                    len: *const R,
+                    g_len: *const R,
+                    g_vec: *mut R,
+                );
+                #[link_name = concat!("linear_rows_", $suffix)]
+                pub fn linear_rows(
+                    rows: i32,
+                    width_src: i32,
+                    width_out: i32,
+                    col_start: *const i32,
+                    terms: *const i32,
+                    coef: *const R,
+                    weight_set: *const i32,
+                    set_stride: i32,
+                    src: *const R,
+                    w: *const R,
+                    out: *mut R,
+                );
+                #[link_name = concat!("silu_with_slope_", $suffix)]
+                pub fn silu_with_slope(n: i64, x: *mut R, slope: *mut R);
+                #[link_name = concat!("mul_assign_", $suffix)]
+                pub fn mul_assign(n: i64, x: *const R, y: *mut R);
+                #[link_name = concat!("add_scaled_", $suffix)]
+                pub fn add_scaled(n: i64, a: R, x: *const R, y: *mut R);
             }
         }
 
@@ -210,6 +260,12 @@ macro_rules! emulated_kernels {
                     gate_backward: $module::gate_backward,
                     edge_vectors: $module::edge_vectors,
                     edge_vectors_vjp: $module::edge_vectors_vjp,
+                    edge_lengths: $module::edge_lengths,
+                    edge_lengths_vjp: $module::edge_lengths_vjp,
+                    linear_rows: $module::linear_rows,
+                    silu_with_slope: $module::silu_with_slope,
+                    mul_assign: $module::mul_assign,
+                    add_scaled: $module::add_scaled,
                 };
                 &KERNELS
             }
@@ -247,13 +303,52 @@ pub struct Emulator;
 // against the sizes the kernel indexes with, and all index tables were validated when the plan
 // was built, so each emulated thread reads and writes inside the slices passed.
 #[allow(unsafe_code)]
-impl Emulator {
+impl Backend for Emulator {
+    type Buf<T: DeviceReal> = Vec<T>;
+    type Uvu<T: DeviceReal> = UvuPlan;
+    type Gate<T: DeviceReal> = GatePlan;
+    type Linear<T: DeviceReal> = LinearPlan;
+    type Scatter = SortedScatter;
+    type Gather = GatherIndex;
+    type Edges = EdgeGraph;
+
+    fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<Vec<T>> {
+        Ok(host.to_vec())
+    }
+    fn download<T: DeviceReal>(&self, buf: &Vec<T>) -> Result<Vec<T>> {
+        Ok(buf.clone())
+    }
+    fn zeros<T: DeviceReal>(&self, len: usize) -> Result<Vec<T>> {
+        Ok(vec![T::zero(); len])
+    }
+    fn len<T: DeviceReal>(buf: &Vec<T>) -> usize {
+        buf.len()
+    }
+    fn upload_uvu<T: DeviceReal>(&self, plan: &UvuPlan) -> Result<UvuPlan> {
+        Ok(plan.clone())
+    }
+    fn upload_gate<T: DeviceReal>(&self, plan: &GatePlan) -> Result<GatePlan> {
+        Ok(plan.clone())
+    }
+    fn upload_linear<T: DeviceReal>(&self, plan: &LinearPlan) -> Result<LinearPlan> {
+        Ok(plan.clone())
+    }
+    fn upload_scatter(&self, plan: &SortedScatter) -> Result<SortedScatter> {
+        Ok(plan.clone())
+    }
+    fn upload_gather(&self, index: &GatherIndex) -> Result<GatherIndex> {
+        Ok(index.clone())
+    }
+    fn upload_edges(&self, graph: &EdgeGraph) -> Result<EdgeGraph> {
+        Ok(graph.clone())
+    }
+
     /// Spherical harmonics of `vectors` (`n×3`) into `out` (`n×dim`).
-    pub fn sh_forward<T: DeviceReal>(
+    fn sh_forward<T: DeviceReal>(
         &self,
         plan: &ShPlan,
-        vectors: &[T],
-        out: &mut [T],
+        vectors: &Vec<T>,
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let [n, lmax, norm] = plan.args(vectors.len(), out.len(), plan.dim())?;
         let k = T::emulated().sh_forward;
@@ -263,12 +358,12 @@ impl Emulator {
     }
 
     /// `grad_vectors = Σ_k grad_out[:, k] ∂Y_k/∂v` (overwritten).
-    pub fn sh_vjp<T: DeviceReal>(
+    fn sh_vjp<T: DeviceReal>(
         &self,
         plan: &ShPlan,
-        vectors: &[T],
-        grad_out: &[T],
-        grad_vectors: &mut [T],
+        vectors: &Vec<T>,
+        grad_out: &Vec<T>,
+        grad_vectors: &mut Vec<T>,
     ) -> Result<()> {
         let [n, lmax, norm] = plan.args(vectors.len(), grad_out.len(), plan.dim())?;
         plan.args(vectors.len(), grad_vectors.len(), 3)?;
@@ -286,12 +381,12 @@ impl Emulator {
     }
 
     /// Radial embedding of `lengths` into `out` (`edges × num_basis`).
-    pub fn bessel_forward<T: DeviceReal>(
+    fn bessel_forward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
-        lengths: &[T],
-        frequencies: &[T],
-        out: &mut [T],
+        lengths: &Vec<T>,
+        frequencies: &Vec<T>,
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let [ne, nb, p] = plan.args(
             lengths.len(),
@@ -314,19 +409,23 @@ impl Emulator {
 
     /// VJPs of the radial embedding: overwrites `grad_lengths` (`edges`) and
     /// `grad_frequencies` (`num_basis`, summed over edges).
-    pub fn bessel_backward<T: DeviceReal>(
+    fn bessel_backward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
-        lengths: &[T],
-        frequencies: &[T],
-        grad_out: &[T],
-        grad_lengths: &mut [T],
-        grad_frequencies: &mut [T],
+        lengths: &Vec<T>,
+        frequencies: &Vec<T>,
+        grad_out: &Vec<T>,
+        grad_lengths: &mut Vec<T>,
+        grad_frequencies: &mut Vec<T>,
+        scratch: &mut Vec<T>,
     ) -> Result<()> {
         let [ne, nb, p] = plan.args(
             lengths.len(),
             frequencies.len(),
-            &[("bessel grad_out", grad_out.len())],
+            &[
+                ("bessel grad_out", grad_out.len()),
+                ("bessel scratch", scratch.len()),
+            ],
         )?;
         crate::error::check_len("bessel grad_lengths", grad_lengths.len(), lengths.len())?;
         crate::error::check_len(
@@ -334,7 +433,6 @@ impl Emulator {
             grad_frequencies.len(),
             nb as usize,
         )?;
-        let mut terms = vec![T::zero(); grad_out.len()];
         let (k, r_max) = (T::emulated().bessel_backward, T::from_f64(plan.r_max()));
         run_grid(ne as usize, || unsafe {
             k(
@@ -346,14 +444,14 @@ impl Emulator {
                 frequencies.as_ptr(),
                 grad_out.as_ptr(),
                 grad_lengths.as_mut_ptr(),
-                terms.as_mut_ptr(),
+                scratch.as_mut_ptr(),
             )
         })?;
-        self.sum_rows(&terms, nb as usize, grad_frequencies)
+        self.sum_rows(scratch, nb as usize, grad_frequencies)
     }
 
     /// Column sums `out[c] = Σ_r src[r, c]` (overwritten).
-    pub fn sum_rows<T: DeviceReal>(&self, src: &[T], width: usize, out: &mut [T]) -> Result<()> {
+    fn sum_rows<T: DeviceReal>(&self, src: &Vec<T>, width: usize, out: &mut Vec<T>) -> Result<()> {
         crate::error::check_len("sum_rows out", out.len(), width)?;
         let rows = src.len().checked_div(width).unwrap_or(0);
         crate::error::check_len("sum_rows src", src.len(), rows * width)?;
@@ -369,12 +467,12 @@ impl Emulator {
     }
 
     /// `out[e, :] = x[idx[e], :]`.
-    pub fn gather<T: DeviceReal>(
+    fn gather<T: DeviceReal>(
         &self,
         index: &GatherIndex,
-        x: &[T],
+        x: &Vec<T>,
         width: usize,
-        out: &mut [T],
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let [n, w] = index.args(width, x.len(), out.len())?;
         let (k, idx) = (T::emulated().gather_rows, index.indices());
@@ -384,12 +482,12 @@ impl Emulator {
     }
 
     /// `out[t, :] = Σ_{e→t} src[e, :]` (overwritten).
-    pub fn scatter_sum<T: DeviceReal>(
+    fn scatter_sum<T: DeviceReal>(
         &self,
         plan: &SortedScatter,
-        src: &[T],
+        src: &Vec<T>,
         width: usize,
-        out: &mut [T],
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let [nt, w] = plan.args(width, src.len(), out.len())?;
         let k = T::emulated().scatter_sum_sorted;
@@ -405,65 +503,34 @@ impl Emulator {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn contract<T: DeviceReal>(
-        table: &ContractTable,
-        n: usize,
-        (a, width_a): (&[T], usize),
-        (b, width_b): (&[T], usize),
-        (w, num_w): (&[T], usize),
-        out: &mut [T],
-    ) -> Result<()> {
-        let rows = table.row_start.len() - 1;
-        let coef = to_real::<T>(&table.coef);
-        let k = T::emulated().tp_contract;
-        run_grid(n * rows, || unsafe {
-            k(
-                n as i32,
-                rows as i32,
-                table.row_start.as_ptr(),
-                table.terms.as_ptr(),
-                table.pairs.as_ptr(),
-                coef.as_ptr(),
-                a.as_ptr(),
-                width_a as i32,
-                b.as_ptr(),
-                width_b as i32,
-                w.as_ptr(),
-                num_w as i32,
-                out.as_mut_ptr(),
-            )
-        })
-    }
-
     /// `out[z] = TP(x1[z], x2[z]; w[z])` (overwritten).
-    pub fn tp_forward<T: DeviceReal>(
+    fn tp_forward<T: DeviceReal>(
         &self,
         plan: &UvuPlan,
-        x1: &[T],
-        x2: &[T],
-        weights: &[T],
-        out: &mut [T],
+        x1: &Vec<T>,
+        x2: &Vec<T>,
+        weights: &Vec<T>,
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let [d1, d2, _] = plan.dims();
         let wn = plan.weight_numel();
         let n = plan.forward_batch([x1.len(), x2.len(), weights.len(), out.len()])?;
-        Self::contract(plan.forward(), n, (x1, d1), (x2, d2), (weights, wn), out)
+        contract(plan.forward(), n, (x1, d1), (x2, d2), (weights, wn), out)
     }
 
     /// Gradients of the tensor product with respect to `x1`, `x2` and the per-sample weights
     /// (all overwritten).
     #[allow(clippy::too_many_arguments)]
-    pub fn tp_backward<T: DeviceReal>(
+    fn tp_backward<T: DeviceReal>(
         &self,
         plan: &UvuPlan,
-        x1: &[T],
-        x2: &[T],
-        weights: &[T],
-        grad_out: &[T],
-        grad_x1: &mut [T],
-        grad_x2: &mut [T],
-        grad_weights: &mut [T],
+        x1: &Vec<T>,
+        x2: &Vec<T>,
+        weights: &Vec<T>,
+        grad_out: &Vec<T>,
+        grad_x1: &mut Vec<T>,
+        grad_x2: &mut Vec<T>,
+        grad_weights: &mut Vec<T>,
     ) -> Result<()> {
         let [d1, d2, d3] = plan.dims();
         let wn = plan.weight_numel();
@@ -476,7 +543,7 @@ impl Emulator {
             grad_x2.len(),
             grad_weights.len(),
         ])?;
-        Self::contract(
+        contract(
             plan.grad_x1(),
             n,
             (grad_out, d3),
@@ -484,7 +551,7 @@ impl Emulator {
             (weights, wn),
             grad_x1,
         )?;
-        Self::contract(
+        contract(
             plan.grad_x2(),
             n,
             (x1, d1),
@@ -514,11 +581,11 @@ impl Emulator {
     }
 
     /// Gate of a batch `x` (`n × dim_in`) into `out` (`n × dim_out`).
-    pub fn gate_forward<T: DeviceReal>(
+    fn gate_forward<T: DeviceReal>(
         &self,
         plan: &GatePlan,
-        x: &[T],
-        out: &mut [T],
+        x: &Vec<T>,
+        out: &mut Vec<T>,
     ) -> Result<()> {
         let dout = plan.reference().irreps_out().dim();
         let [n, din, dout32] = plan.args(x.len(), &[("gate out", out.len(), dout)])?;
@@ -538,12 +605,12 @@ impl Emulator {
     }
 
     /// VJP of the gate: overwrites `grad_x` (`n × dim_in`).
-    pub fn gate_backward<T: DeviceReal>(
+    fn gate_backward<T: DeviceReal>(
         &self,
         plan: &GatePlan,
-        x: &[T],
-        grad_out: &[T],
-        grad_x: &mut [T],
+        x: &Vec<T>,
+        grad_out: &Vec<T>,
+        grad_x: &mut Vec<T>,
     ) -> Result<()> {
         let (din, dout) = (
             plan.reference().irreps_in().dim(),
@@ -573,11 +640,11 @@ impl Emulator {
     }
 
     /// `vectors[e] = pos[tip[e]] - pos[origin[e]]` (`edges × 3`).
-    pub fn edge_vectors<T: DeviceReal>(
+    fn edge_vectors<T: DeviceReal>(
         &self,
         graph: &EdgeGraph,
-        pos: &[T],
-        vectors: &mut [T],
+        pos: &Vec<T>,
+        vectors: &mut Vec<T>,
     ) -> Result<()> {
         let [ne, _] = graph.args(
             &[("positions", pos.len())],
@@ -596,11 +663,11 @@ impl Emulator {
     }
 
     /// VJP of [`Self::edge_vectors`]: overwrites `grad_pos` (`atoms × 3`).
-    pub fn edge_vectors_vjp<T: DeviceReal>(
+    fn edge_vectors_vjp<T: DeviceReal>(
         &self,
         graph: &EdgeGraph,
-        grad_vectors: &[T],
-        grad_pos: &mut [T],
+        grad_vectors: &Vec<T>,
+        grad_pos: &mut Vec<T>,
     ) -> Result<()> {
         let [_, na] = graph.args(
             &[("grad positions", grad_pos.len())],
@@ -620,4 +687,150 @@ impl Emulator {
             )
         })
     }
+
+    fn edge_lengths<T: DeviceReal>(&self, vectors: &Vec<T>, lengths: &mut Vec<T>) -> Result<()> {
+        let ne = edge_count(vectors.len(), lengths.len())?;
+        let k = T::emulated().edge_lengths;
+        run_grid(ne as usize, || unsafe {
+            k(ne, vectors.as_ptr(), lengths.as_mut_ptr())
+        })
+    }
+
+    fn edge_lengths_vjp<T: DeviceReal>(
+        &self,
+        vectors: &Vec<T>,
+        lengths: &Vec<T>,
+        grad_lengths: &Vec<T>,
+        grad_vectors: &mut Vec<T>,
+    ) -> Result<()> {
+        let ne = edge_count(vectors.len(), lengths.len())?;
+        check_len("grad lengths", grad_lengths.len(), lengths.len())?;
+        check_len("grad edge vectors", grad_vectors.len(), vectors.len())?;
+        let k = T::emulated().edge_lengths_vjp;
+        run_grid(3 * ne as usize, || unsafe {
+            k(
+                ne,
+                vectors.as_ptr(),
+                lengths.as_ptr(),
+                grad_lengths.as_ptr(),
+                grad_vectors.as_mut_ptr(),
+            )
+        })
+    }
+
+    fn linear<T: DeviceReal>(
+        &self,
+        plan: &LinearPlan,
+        direction: LinearDirection,
+        src: &Vec<T>,
+        weights: &Vec<T>,
+        sets: Option<&GatherIndex>,
+        out: &mut Vec<T>,
+    ) -> Result<()> {
+        let table = plan.table(direction);
+        let [rows, stride] = plan.args(table, src.len(), weights.len(), sets, out.len())?;
+        let coef = to_real::<T>(&table.coef);
+        let sets = sets.map_or([0].as_slice(), |s| s.indices());
+        let (ws, wo) = (table.width_src as i32, table.width_out() as i32);
+        let k = T::emulated().linear_rows;
+        run_grid(rows as usize * table.width_out(), || unsafe {
+            k(
+                rows,
+                ws,
+                wo,
+                table.col_start.as_ptr(),
+                table.terms.as_ptr(),
+                coef.as_ptr(),
+                sets.as_ptr(),
+                stride,
+                src.as_ptr(),
+                weights.as_ptr(),
+                out.as_mut_ptr(),
+            )
+        })
+    }
+
+    fn silu_with_slope<T: DeviceReal>(&self, x: &mut Vec<T>, slope: &mut Vec<T>) -> Result<()> {
+        check_len("silu slope", slope.len(), x.len())?;
+        let k = T::emulated().silu_with_slope;
+        run_grid(x.len(), || unsafe {
+            k(x.len() as i64, x.as_mut_ptr(), slope.as_mut_ptr())
+        })
+    }
+
+    fn mul_assign<T: DeviceReal>(&self, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
+        check_len("mul_assign y", y.len(), x.len())?;
+        let k = T::emulated().mul_assign;
+        run_grid(x.len(), || unsafe {
+            k(x.len() as i64, x.as_ptr(), y.as_mut_ptr())
+        })
+    }
+
+    fn add_scaled<T: DeviceReal>(&self, a: f64, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
+        check_len("add_scaled y", y.len(), x.len())?;
+        let (k, a) = (T::emulated().add_scaled, T::from_f64(a));
+        run_grid(x.len(), || unsafe {
+            k(x.len() as i64, a, x.as_ptr(), y.as_mut_ptr())
+        })
+    }
+
+    /// The reference product cuBLAS computes on a GPU: a plain triple loop, `k` ascending.
+    fn gemm<T: DeviceReal>(
+        &self,
+        shape: GemmShape,
+        a: &Vec<T>,
+        b: &Vec<T>,
+        c: &mut Vec<T>,
+    ) -> Result<()> {
+        shape.check(a.len(), b.len(), c.len())?;
+        let [(ar, ac), (br, bc)] = shape.operand_strides();
+        let (alpha, beta) = (T::from_f64(shape.alpha), T::from_f64(shape.beta));
+        for i in 0..shape.m {
+            for j in 0..shape.n {
+                let mut acc = T::zero();
+                for l in 0..shape.k {
+                    acc += a[i * ar + l * ac] * b[l * br + j * bc];
+                }
+                let cij = &mut c[i * shape.n + j];
+                *cij = if shape.beta == 0.0 {
+                    alpha * acc
+                } else {
+                    alpha * acc + beta * *cij
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `tp_contract` (one role of the tensor product) over its grid.
+#[allow(unsafe_code)]
+fn contract<T: DeviceReal>(
+    table: &ContractTable,
+    n: usize,
+    (a, width_a): (&[T], usize),
+    (b, width_b): (&[T], usize),
+    (w, num_w): (&[T], usize),
+    out: &mut [T],
+) -> Result<()> {
+    let rows = table.row_start.len() - 1;
+    let coef = to_real::<T>(&table.coef);
+    let k = T::emulated().tp_contract;
+    run_grid(n * rows, || unsafe {
+        k(
+            n as i32,
+            rows as i32,
+            table.row_start.as_ptr(),
+            table.terms.as_ptr(),
+            table.pairs.as_ptr(),
+            coef.as_ptr(),
+            a.as_ptr(),
+            width_a as i32,
+            b.as_ptr(),
+            width_b as i32,
+            w.as_ptr(),
+            num_w as i32,
+            out.as_mut_ptr(),
+        )
+    })
 }

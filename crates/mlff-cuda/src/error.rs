@@ -16,6 +16,11 @@ pub enum CudaError {
         "NVRTC not found: libnvrtc.so.12 is not on the library path (run crates/mlff-cuda/fetch-nvrtc.sh and add its output to LD_LIBRARY_PATH)"
     )]
     NvrtcMissing,
+    /// cuBLAS (libcublas.so.12), used for the dense matrix products, cannot be opened.
+    #[error(
+        "cuBLAS not found: libcublas.so.12 is not on the library path (install the CUDA toolkit or the nvidia-cublas-cu12 wheel and add its lib directory to LD_LIBRARY_PATH)"
+    )]
+    CublasMissing,
     /// NVRTC rejected a kernel file.
     #[error("NVRTC failed to compile kernels/{file} ({precision}) for {arch}:\n{log}")]
     Compile {

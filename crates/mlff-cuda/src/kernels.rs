@@ -70,6 +70,12 @@ pub const KERNEL_FILES: &[KernelFile] = &[
     kernel_file!("tensor_product_uvu.cu", ["tp_contract", "tp_weight_grad"]),
     kernel_file!("gate.cu", ["gate_forward", "gate_backward"]),
     kernel_file!("edge_vectors.cu", ["edge_vectors", "edge_vectors_vjp"]),
+    kernel_file!("edge_lengths.cu", ["edge_lengths", "edge_lengths_vjp"]),
+    kernel_file!("linear.cu", ["linear_rows"]),
+    kernel_file!(
+        "elementwise.cu",
+        ["silu_with_slope", "mul_assign", "add_scaled"]
+    ),
 ];
 
 /// The file exporting `kernel`.

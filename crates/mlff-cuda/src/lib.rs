@@ -4,6 +4,7 @@
 // Every unsafe block is a single call whose buffer sizes were checked just before.
 #![allow(unsafe_code)]
 
+pub mod backend;
 pub mod device;
 pub mod emulator;
 pub mod error;
@@ -11,12 +12,15 @@ pub mod kernels;
 pub mod plan;
 pub mod real;
 
+pub use backend::{Backend, GemmShape, LinearDirection, Transpose};
 pub use device::{
-    CudaBackend, DeviceEdgeGraph, DeviceGatePlan, DeviceGatherIndex, DeviceScatter, DeviceUvuPlan,
-    driver_available,
+    CudaBackend, DeviceEdgeGraph, DeviceGatePlan, DeviceGatherIndex, DeviceLinearPlan,
+    DeviceScatter, DeviceUvuPlan, driver_available,
 };
 pub use emulator::Emulator;
 pub use error::{CudaError, Result};
 pub use kernels::{KERNEL_FILES, KernelFile, Precision};
-pub use plan::{EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan};
+pub use plan::{
+    EdgeGraph, GatePlan, GatherIndex, LinearPlan, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+};
 pub use real::DeviceReal;

@@ -1,6 +1,8 @@
 //! The floating-point types the kernels are compiled for.
 
-use cudarc::driver::{DeviceRepr, ValidAsZeroBits};
+use cudarc::cublas::result::CublasError;
+use cudarc::cublas::{CudaBlas, Gemm, GemmConfig};
+use cudarc::driver::{CudaSlice, DeviceRepr, ValidAsZeroBits};
 
 use crate::kernels::Precision;
 
@@ -10,14 +12,39 @@ pub trait DeviceReal:
 {
     /// The precision of the kernel instantiation used for this type.
     const PRECISION: Precision;
+
+    /// cuBLAS `?gemm` (column-major) in this precision.
+    ///
+    /// # Safety
+    /// The sizes and leading dimensions in `cfg` must fit the three buffers.
+    unsafe fn cublas_gemm(
+        blas: &CudaBlas,
+        cfg: GemmConfig<Self>,
+        a: &CudaSlice<Self>,
+        b: &CudaSlice<Self>,
+        c: &mut CudaSlice<Self>,
+    ) -> Result<(), CublasError>;
 }
 
-impl DeviceReal for f32 {
-    const PRECISION: Precision = Precision::F32;
+macro_rules! device_real {
+    ($t:ty, $p:expr) => {
+        impl DeviceReal for $t {
+            const PRECISION: Precision = $p;
+            unsafe fn cublas_gemm(
+                blas: &CudaBlas,
+                cfg: GemmConfig<Self>,
+                a: &CudaSlice<Self>,
+                b: &CudaSlice<Self>,
+                c: &mut CudaSlice<Self>,
+            ) -> Result<(), CublasError> {
+                // SAFETY: forwarded; the caller guarantees the sizes.
+                unsafe { blas.gemm(cfg, a, b, c) }
+            }
+        }
+    };
 }
-impl DeviceReal for f64 {
-    const PRECISION: Precision = Precision::F64;
-}
+device_real!(f32, Precision::F32);
+device_real!(f64, Precision::F64);
 
 pub(crate) mod sealed {
     use crate::emulator::EmulatedKernels;

@@ -6,7 +6,7 @@ mod common;
 
 use common::{assert_close, rng, uniform};
 use mlff_cuda::{
-    EdgeGraph, Emulator, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
+    Backend, EdgeGraph, Emulator, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter, UvuPlan,
 };
 use mlff_e3::tensor_product::{ConnectionMode, Instruction};
 use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, TensorProduct, Weights};
@@ -63,7 +63,15 @@ fn radial_embedding_and_backward_match_mlff_e3() {
             let g = uniform(&mut r, n * nb, -1.0, 1.0);
             let (mut gl, mut gf) = (vec![f64::NAN; n], vec![f64::NAN; nb]);
             Emulator
-                .bessel_backward(&plan, &lengths, &freqs, &g, &mut gl, &mut gf)
+                .bessel_backward(
+                    &plan,
+                    &lengths,
+                    &freqs,
+                    &g,
+                    &mut gl,
+                    &mut gf,
+                    &mut vec![0.0; n * nb],
+                )
                 .unwrap();
             let (mut wl, mut wf) = (vec![0.0; n], vec![0.0; nb]);
             plan.reference()
@@ -296,7 +304,7 @@ fn bad_shapes_and_indices_are_typed_errors() {
     let plan = ShPlan::new(2, true).unwrap();
     let mut out = vec![0.0; 9];
     assert!(matches!(
-        Emulator.sh_forward(&plan, &[1.0, 2.0], &mut out),
+        Emulator.sh_forward(&plan, &vec![1.0, 2.0], &mut out),
         Err(CudaError::ShapeMismatch { .. })
     ));
     assert!(matches!(
@@ -317,10 +325,25 @@ fn bad_shapes_and_indices_are_typed_errors() {
     let uvu = UvuPlan::new(&tp).unwrap();
     let mut out = vec![0.0; 2];
     assert!(matches!(
-        Emulator.tp_forward(&uvu, &[1.0, 2.0], &[1.0], &[1.0], &mut out),
+        Emulator.tp_forward(&uvu, &vec![1.0, 2.0], &vec![1.0], &vec![1.0], &mut out),
         Err(CudaError::ShapeMismatch {
             what: "tensor product per-sample weights",
             ..
         })
     ));
+}
+
+#[test]
+fn linear_kernel_matches_mlff_e3_both_directions_and_per_type_weights() {
+    common::pipeline_ops::linear_matches_mlff_e3(&Emulator, TOL);
+}
+
+#[test]
+fn reference_gemm_matches_direct_products_for_every_transpose() {
+    common::pipeline_ops::gemm_matches_direct_products(&Emulator, TOL);
+}
+
+#[test]
+fn edge_lengths_silu_and_elementwise_kernels_match_direct_formulas() {
+    common::pipeline_ops::elementwise_ops_match_direct_formulas(&Emulator, TOL);
 }

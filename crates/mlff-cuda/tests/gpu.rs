@@ -5,8 +5,8 @@ mod common;
 
 use common::{assert_close, notice, rng, uniform};
 use mlff_cuda::{
-    CudaBackend, CudaError, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan, SortedScatter,
-    UvuPlan,
+    Backend, CudaBackend, CudaError, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan,
+    SortedScatter, UvuPlan,
 };
 use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, TensorProduct, Weights};
 
@@ -241,4 +241,25 @@ fn gather_scatter_edges_and_tensor_product_on_the_gpu() {
     assert_close("tp grad x1", &gpu.download(&g1).unwrap(), &w1, TOL);
     assert_close("tp grad x2", &gpu.download(&g2).unwrap(), &w2, TOL);
     assert_close("tp grad w", &gpu.download(&gw).unwrap(), &ww, TOL);
+}
+
+#[test]
+fn linear_kernel_on_the_gpu() {
+    if let Some(gpu) = gpu_or_skip("linear_kernel_on_the_gpu") {
+        common::pipeline_ops::linear_matches_mlff_e3(&gpu, TOL);
+    }
+}
+
+#[test]
+fn cublas_gemm_row_major_for_every_transpose() {
+    if let Some(gpu) = gpu_or_skip("cublas_gemm_row_major_for_every_transpose") {
+        common::pipeline_ops::gemm_matches_direct_products(&gpu, TOL);
+    }
+}
+
+#[test]
+fn edge_lengths_silu_and_elementwise_kernels_on_the_gpu() {
+    if let Some(gpu) = gpu_or_skip("edge_lengths_silu_and_elementwise_kernels_on_the_gpu") {
+        common::pipeline_ops::elementwise_ops_match_direct_formulas(&gpu, TOL);
+    }
 }

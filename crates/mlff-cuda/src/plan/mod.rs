@@ -4,6 +4,7 @@
 
 pub mod edges;
 pub mod gate;
+pub mod linear;
 pub mod radial;
 pub mod scatter;
 pub mod spherical_harmonics;
@@ -11,6 +12,7 @@ pub mod tensor_product;
 
 pub use edges::EdgeGraph;
 pub use gate::GatePlan;
+pub use linear::{LinearPlan, LinearTable};
 pub use radial::RadialPlan;
 pub use scatter::{GatherIndex, SortedScatter};
 pub use spherical_harmonics::ShPlan;
@@ -37,4 +39,10 @@ pub fn grid_size(work_items: usize) -> Result<Option<u32>> {
             what: "launch grid (blocks)",
             value: blocks,
         })
+}
+
+/// Number of edges of an `edges × 3` vector buffer and its `edges` lengths buffer.
+pub(crate) fn edge_count(vectors: usize, lengths: usize) -> Result<i32> {
+    crate::error::check_len("edge vectors (edges × 3)", vectors, 3 * lengths)?;
+    crate::error::to_i32("number of edges", lengths)
 }

@@ -95,6 +95,10 @@ impl GatherIndex {
     pub fn indices(&self) -> &[i32] {
         &self.idx
     }
+    /// Number of rows the indices point into.
+    pub fn num_rows(&self) -> usize {
+        self.num_rows
+    }
     /// `(num_out, width)` after checking `x` (`num_rows × width`) and `out` (`idx × width`).
     pub(crate) fn args(&self, width: usize, x: usize, out: usize) -> Result<[i32; 2]> {
         if width == 0 {

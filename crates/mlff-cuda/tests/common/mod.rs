@@ -1,6 +1,8 @@
 //! Seeded random inputs and tolerance checks shared by the test files.
 #![allow(dead_code)]
 
+pub mod pipeline_ops;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
