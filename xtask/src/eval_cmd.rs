@@ -4,9 +4,13 @@
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use mlff_cuda::{CudaBackend, DeviceReal};
 use mlff_data::{Dataset, Units};
 use mlff_metrics::{AtomicNumbers, Labels, score};
-use mlff_nequip::{Checkpoint, Nequip, load_nequip_dir, predict_dataset};
+use mlff_nequip::{
+    Checkpoint, DatasetBatches, DatasetPrediction, Nequip, Precision, load_nequip_dir,
+};
+use mlff_nequip_cuda::DeviceNequip;
 use std::path::{Path, PathBuf};
 
 /// Options of `eval`.
@@ -27,6 +31,19 @@ pub struct EvalArgs {
     /// Frames per batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Where the model runs: the CPU, or the first CUDA GPU (kernels compiled with NVRTC at
+    /// start-up; an error, not a fallback, when there is none).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
+}
+
+/// Executor of a model's energy and force passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Device {
+    /// mlff-nequip on the CPU (rayon).
+    Cpu,
+    /// mlff-nequip-cuda on GPU 0, data resident on the device.
+    Cuda,
 }
 
 fn parse_range(text: &str) -> Result<std::ops::Range<usize>, String> {
@@ -56,19 +73,54 @@ pub fn load_model(path: &Path) -> Result<(Nequip, Option<Units>)> {
     Ok((model, ckpt.units))
 }
 
-/// Predictions of `model` for every frame of `data` (in the model's units), with a progress bar.
-pub fn predict_all(model: &Nequip, data: &Dataset, batch: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Predictions of `model` for every frame of `data` (in the model's units) on `device`, with
+/// a progress bar.
+pub fn predict_all(
+    model: &Nequip,
+    data: &Dataset,
+    batch: usize,
+    device: Device,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let bar = ProgressBar::new(data.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("eval {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let indices: Vec<usize> = (0..data.len()).collect();
-    let p = predict_dataset(model, data, &indices, batch, |done| {
-        bar.set_position(done as u64)
-    })?;
+    let batches = DatasetBatches {
+        model,
+        data,
+        indices: &indices,
+        batch_frames: batch,
+    };
+    let progress = |done: usize| bar.set_position(done as u64);
+    let p = match device {
+        Device::Cpu => batches.predict(|g| model.predict(g), progress)?,
+        Device::Cuda => {
+            let gpu = CudaBackend::new(0)
+                .context("--device cuda (use --device cpu to run on the CPU)")?;
+            tracing::info!(gpu = ?gpu.device_name().ok(), arch = gpu.arch(), "running on the GPU");
+            match model.config().precision()? {
+                Precision::F32 => predict_on::<f32>(&gpu, batches, progress)?,
+                Precision::F64 => predict_on::<f64>(&gpu, batches, progress)?,
+            }
+        }
+    };
     bar.finish_and_clear();
     Ok((p.energies, p.forces))
+}
+
+/// Batches predicted by the model's device copy in precision `T`.
+fn predict_on<T: DeviceReal>(
+    gpu: &CudaBackend,
+    batches: DatasetBatches<'_>,
+    progress: impl FnMut(usize),
+) -> Result<DatasetPrediction> {
+    let model =
+        DeviceNequip::<_, T>::new(gpu, batches.model).context("putting the model on the GPU")?;
+    batches
+        .predict(|g| model.predict(g), progress)
+        .context("predicting on the GPU")
 }
 
 /// Runs `eval`; returns the per-atom energy MAE and force component MAE (model units).
@@ -92,7 +144,7 @@ pub fn run(args: &EvalArgs) -> Result<(f64, f64)> {
         None => raw,
     };
     let data = raw.converted(units);
-    let (energies, forces) = predict_all(&model, &data, args.batch)?;
+    let (energies, forces) = predict_all(&model, &data, args.batch, args.device)?;
     let (t, n) = (data.len(), data.n_atoms());
     if let Some(out) = &args.out {
         mlff_data::format::write_npz_arrays(out, |w| {

@@ -129,3 +129,44 @@ fn our_checkpoint_evaluates_an_extxyz_file_and_bad_paths_fail_clearly() {
     let (ok, text) = xtask(&["eval", "--model", p(&ckpt), "--data", p(&xyz)]);
     assert!(!ok && text.contains("Z=8"), "{text}");
 }
+
+#[test]
+fn device_cuda_without_a_gpu_is_a_clear_error_and_with_one_matches_the_cpu() {
+    let model_dir = shared().join("fixtures/nequip_ethanol");
+    let data = shared().join("data/md17_ethanol_first2000.npz");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |device: &str, out: &Path| {
+        xtask(&[
+            "eval",
+            "--model",
+            p(&model_dir),
+            "--data",
+            p(&data),
+            "--frames",
+            "0..8",
+            "--device",
+            device,
+            "--out",
+            p(out),
+        ])
+    };
+    let (cpu_out, gpu_out) = (dir.path().join("cpu.npz"), dir.path().join("gpu.npz"));
+    let (ok, text) = run("cpu", &cpu_out);
+    assert!(ok, "{text}");
+    let (ok, text) = run("cuda", &gpu_out);
+    if mlff_cuda::CudaBackend::new(0).is_err() {
+        assert!(!ok, "--device cuda succeeded without a GPU: {text}");
+        assert!(
+            text.contains("--device cuda") && !text.contains("panicked"),
+            "{text}"
+        );
+        return;
+    }
+    assert!(ok, "{text}");
+    let (a, b) = (read(&cpu_out, "forces"), read(&gpu_out, "forces"));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(worst < 1e-3, "GPU vs CPU forces differ by {worst}");
+}

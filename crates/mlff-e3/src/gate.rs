@@ -141,6 +141,37 @@ impl Gate {
         })
     }
 
+    /// The constructor's arguments back, one activation per block:
+    /// `(irreps_scalars, act_scalars, irreps_gates, act_gates, irreps_gated)`.
+    pub fn arguments(
+        &self,
+    ) -> (
+        Irreps,
+        Vec<NormalizedActivation>,
+        Irreps,
+        Vec<NormalizedActivation>,
+        Irreps,
+    ) {
+        let per_block = |irreps: &Irreps, acts: &[NormalizedActivation]| {
+            let mut start = 0;
+            irreps
+                .iter()
+                .map(|b| {
+                    let a = acts[start];
+                    start += b.mul;
+                    a
+                })
+                .collect()
+        };
+        (
+            self.irreps_scalars.clone(),
+            per_block(&self.irreps_scalars, &self.scalar_acts),
+            self.irreps_gates.clone(),
+            per_block(&self.irreps_gates, &self.gate_acts),
+            self.irreps_gated.clone(),
+        )
+    }
+
     /// Input irreps: `scalars + gates + gated`, sorted and simplified.
     pub fn irreps_in(&self) -> &Irreps {
         &self.irreps_in

@@ -35,14 +35,19 @@ pub struct ConvLayer {
     /// Whether the output is added to the input.
     pub resnet: bool,
     /// Parameter segments: linear_1, radial MLP layers, linear_2, self-connection.
-    pub(crate) ids: LayerIds,
+    pub ids: LayerIds,
 }
 
+/// Where a layer's weights sit in the flat parameter vector ([`ParamLayout::slice`]).
 #[derive(Clone, Debug)]
-pub(crate) struct LayerIds {
+pub struct LayerIds {
+    /// `linear_1.weight`.
     pub linear_1: SegmentId,
+    /// `edge_mlp.mlp.{2k}.weight`, one per MLP layer.
     pub radial: Vec<SegmentId>,
+    /// `linear_2.weight`.
     pub linear_2: SegmentId,
+    /// `sc.weight`, when the layer has a self-connection.
     pub sc: Option<SegmentId>,
 }
 
@@ -67,11 +72,16 @@ pub struct Architecture {
     pub readout_width: usize,
     /// Parameter layout (state_dict names).
     pub layout: ParamLayout,
-    pub(crate) embed_id: SegmentId,
-    pub(crate) bessel_id: SegmentId,
-    pub(crate) readout_id: SegmentId,
-    pub(crate) scales_id: SegmentId,
-    pub(crate) shifts_id: SegmentId,
+    /// Segment of the type embedding table (`types × embed_width`).
+    pub embed_id: SegmentId,
+    /// Segment of the Bessel frequencies.
+    pub bessel_id: SegmentId,
+    /// Segment of the readout weights (`readout_width`).
+    pub readout_id: SegmentId,
+    /// Segment of the per-type energy scales.
+    pub scales_id: SegmentId,
+    /// Segment of the per-type energy shifts.
+    pub shifts_id: SegmentId,
 }
 
 fn path_exists(a: &Irreps, b: &Irreps, ir: Irrep) -> bool {

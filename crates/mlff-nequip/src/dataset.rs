@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::graph::AtomicGraph;
-use crate::model::Nequip;
+use crate::model::{Nequip, Prediction};
 use crate::types::TypeMap;
 use mlff_data::Dataset;
 use ndarray::Axis;
@@ -68,18 +68,50 @@ pub fn predict_dataset(
     data: &Dataset,
     indices: &[usize],
     batch_frames: usize,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<DatasetPrediction> {
-    let mut out = DatasetPrediction {
-        energies: Vec::with_capacity(indices.len()),
-        forces: Vec::with_capacity(indices.len() * data.n_atoms() * 3),
+    let batches = DatasetBatches {
+        model,
+        data,
+        indices,
+        batch_frames,
     };
-    for chunk in indices.chunks(batch_frames.max(1)) {
-        let graph = graph_of(model, data, chunk)?;
-        let p = model.predict(&graph)?;
-        out.energies.extend_from_slice(&p.energies);
-        out.forces.extend_from_slice(&p.forces);
-        progress(out.energies.len());
+    batches.predict(|g| model.predict(g), progress)
+}
+
+/// Frames of a dataset cut into graphs for a model, to be predicted by any executor.
+#[derive(Clone, Copy, Debug)]
+pub struct DatasetBatches<'a> {
+    /// The model whose types and cutoff build the graphs.
+    pub model: &'a Nequip,
+    /// The frames' source.
+    pub data: &'a Dataset,
+    /// Which frames, in output order.
+    pub indices: &'a [usize],
+    /// Frames per graph.
+    pub batch_frames: usize,
+}
+
+impl DatasetBatches<'_> {
+    /// Runs `predict` on every batch graph (e.g. the CPU model, or the same model on a GPU);
+    /// `progress` gets the number of frames done after each batch.
+    pub fn predict<E: From<crate::error::NequipError>>(
+        &self,
+        mut predict: impl FnMut(&AtomicGraph) -> std::result::Result<Prediction, E>,
+        mut progress: impl FnMut(usize),
+    ) -> std::result::Result<DatasetPrediction, E> {
+        let (data, indices) = (self.data, self.indices);
+        let mut out = DatasetPrediction {
+            energies: Vec::with_capacity(indices.len()),
+            forces: Vec::with_capacity(indices.len() * data.n_atoms() * 3),
+        };
+        for chunk in indices.chunks(self.batch_frames.max(1)) {
+            let graph = graph_of(self.model, data, chunk)?;
+            let p = predict(&graph)?;
+            out.energies.extend_from_slice(&p.energies);
+            out.forces.extend_from_slice(&p.forces);
+            progress(out.energies.len());
+        }
+        Ok(out)
     }
-    Ok(out)
 }

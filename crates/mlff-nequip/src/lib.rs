@@ -22,7 +22,7 @@ pub mod types;
 pub use architecture::{Architecture, ConvLayer};
 pub use checkpoint::Checkpoint;
 pub use config::{NequipConfig, NumFeatures, PerType, Precision};
-pub use dataset::{DatasetPrediction, graph_of, graph_with, predict_dataset};
+pub use dataset::{DatasetBatches, DatasetPrediction, graph_of, graph_with, predict_dataset};
 pub use error::{NequipError, Result};
 pub use evaluate::{Energies, Gradients, Tape, backward, forward};
 pub use graph::{AtomicGraph, MIN_DISTANCE};

@@ -42,6 +42,10 @@ impl RadialMlp {
     pub fn dims(&self) -> &[usize] {
         &self.dims
     }
+    /// Scale `gain/√fan_in` of each layer's weights.
+    pub fn alphas(&self) -> &[f64] {
+        &self.alphas
+    }
     /// Number of weights of each layer.
     pub fn layer_sizes(&self) -> Vec<usize> {
         self.dims.windows(2).map(|w| w[0] * w[1]).collect()

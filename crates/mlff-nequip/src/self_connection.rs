@@ -92,8 +92,13 @@ impl SelfConnection {
             .sum()
     }
 
+    /// The per-type linear map the product reduces to.
+    pub fn linear(&self) -> &Linear {
+        &self.linear
+    }
+
     /// Linear-map weights of each type: `types × linear.weight_numel()`.
-    fn effective_weights<T: Scalar>(&self, w: &[T], attrs_by_type: &[T]) -> Vec<T> {
+    pub fn effective_weights<T: Scalar>(&self, w: &[T], attrs_by_type: &[T]) -> Vec<T> {
         let f = self.maps.first().map_or(1, |m| m.mul_attr);
         let ln = self.linear.weight_numel();
         let n_types = attrs_by_type.len() / f.max(1);

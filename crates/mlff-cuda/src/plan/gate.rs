@@ -31,6 +31,12 @@ pub struct GatePlan {
 }
 
 impl GatePlan {
+    /// The tables of an existing gate.
+    pub fn from_gate(gate: &Gate) -> Result<Self> {
+        let (scalars, act_scalars, gates, act_gates, gated) = gate.arguments();
+        Self::new(scalars, &act_scalars, gates, &act_gates, gated)
+    }
+
     /// The gate `mlff_e3::Gate::new` builds from the same arguments (and validates).
     pub fn new(
         irreps_scalars: Irreps,

@@ -58,8 +58,15 @@ pub fn linear_matches_mlff_e3<B: Backend>(b: &B, tol: f64) {
                 .upload_gather(&GatherIndex::new(&types, sets).unwrap())
                 .unwrap();
             let dw = round_trip(b, &w);
-            b.linear(&dplan, LinearDirection::Forward, &dx, &dw, Some(&idx), &mut out)
-                .unwrap();
+            b.linear(
+                &dplan,
+                LinearDirection::Forward,
+                &dx,
+                &dw,
+                Some(&idx),
+                &mut out,
+            )
+            .unwrap();
             let mut want = Vec::new();
             for (row, &t) in types.iter().enumerate() {
                 let xr = &x[row * din..(row + 1) * din];
@@ -166,5 +173,10 @@ pub fn elementwise_ops_match_direct_formulas<B: Backend>(b: &B, tol: f64) {
     b.mul_assign(&round_trip(b, &x), &mut y).unwrap();
     b.add_scaled(-1.5, &round_trip(b, &x), &mut y).unwrap();
     let want: Vec<f64> = y0.iter().zip(&x).map(|(a, v)| a * v - 1.5 * v).collect();
-    assert_close("mul_assign + add_scaled", &b.download(&y).unwrap(), &want, tol);
+    assert_close(
+        "mul_assign + add_scaled",
+        &b.download(&y).unwrap(),
+        &want,
+        tol,
+    );
 }

@@ -1,0 +1,171 @@
+//! The device pipeline, run on the CPU emulation of the kernels, against mlff-nequip's CPU
+//! model (the reference, itself checked against nequip's fixtures): energies and forces to
+//! 1e-10 in f64 over random architectures and molecules, batches with isolated atoms, and the
+//! f32 instantiation.
+
+use mlff_cuda::{Backend, Emulator};
+use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures, PerType};
+use mlff_nequip_cuda::DeviceNequip;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Clone, Debug)]
+struct Arch {
+    l_max: u32,
+    parity: bool,
+    layers: usize,
+    mlp_depth: usize,
+    resnet: bool,
+    seed: u64,
+}
+
+fn model(a: &Arch) -> Nequip {
+    let mut c = NequipConfig::new(vec!["H".into(), "C".into(), "O".into()], 3.0);
+    c.num_layers = a.layers;
+    c.l_max = a.l_max;
+    c.parity = a.parity;
+    c.num_features = NumFeatures::Uniform(3);
+    c.radial_mlp_depth = a.mlp_depth;
+    c.radial_mlp_width = 5;
+    c.num_bessels = 4;
+    c.convnet_resnet = a.resnet;
+    c.avg_num_neighbors = Some(2.5);
+    c.per_type_energy_shifts = Some(PerType::List(vec![-0.5, -1.5, -2.0]));
+    c.per_type_energy_scales = Some(PerType::List(vec![0.8, 1.2, 1.5]));
+    c.model_dtype = "float64".into();
+    c.seed = a.seed;
+    Nequip::new(c).unwrap()
+}
+
+/// `n` H/C/O atoms in a 3.2 Å box, no pair closer than 0.9 Å.
+fn molecule(r: &mut ChaCha8Rng, n: usize) -> (Vec<u8>, Vec<[f64; 3]>) {
+    let numbers = (0..n).map(|_| [1, 6, 8][r.random_range(0..3)]).collect();
+    let mut pos: Vec<[f64; 3]> = Vec::new();
+    while pos.len() < n {
+        let p = [0; 3].map(|_| r.random_range(-1.6..1.6));
+        if pos
+            .iter()
+            .all(|q| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>() > 0.81)
+        {
+            pos.push(p);
+        }
+    }
+    (numbers, pos)
+}
+
+fn graph(m: &Nequip, mols: &[(Vec<u8>, Vec<[f64; 3]>)]) -> AtomicGraph {
+    m.graph(mols.iter().map(|(z, p)| (z.as_slice(), p.as_slice())))
+        .unwrap()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * scale,
+            "{what}[{i}]: device {g} vs CPU {w} (tolerance {tol} × {scale})"
+        );
+    }
+}
+
+fn compare(a: &Arch, mols: &[(Vec<u8>, Vec<[f64; 3]>)]) {
+    let m = model(a);
+    let g = graph(&m, mols);
+    let want = m.predict_as::<f64>(&g).unwrap();
+    let got = DeviceNequip::<_, f64>::new(&Emulator, &m)
+        .unwrap()
+        .predict(&g)
+        .unwrap();
+    assert_close("energies", &got.energies, &want.energies, 1e-10);
+    assert_close("forces", &got.forces, &want.forces, 1e-10);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    #[test]
+    fn energies_and_forces_match_the_cpu_model(
+        l_max in 0u32..=2,
+        parity in any::<bool>(),
+        layers in 1usize..=3,
+        mlp_depth in 1usize..=2,
+        resnet in any::<bool>(),
+        seed in 0u64..1000,
+        sizes in prop::collection::vec(1usize..=6, 1..=3),
+    ) {
+        let a = Arch { l_max, parity, layers, mlp_depth, resnet, seed };
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        let mols: Vec<_> = sizes.iter().map(|&n| molecule(&mut r, n)).collect();
+        compare(&a, &mols);
+    }
+}
+
+#[test]
+fn paper_shaped_layers_with_an_isolated_atom_and_a_lone_frame() {
+    let a = Arch {
+        l_max: 2,
+        parity: true,
+        layers: 3,
+        mlp_depth: 2,
+        resnet: true,
+        seed: 7,
+    };
+    let mut r = ChaCha8Rng::seed_from_u64(8);
+    let mut far = molecule(&mut r, 5);
+    far.0.push(8);
+    far.1.push([9.0, 9.0, 9.0]); // beyond r_max from everything: no edges
+    let lone = (vec![6], vec![[0.0, 0.0, 0.0]]);
+    compare(&a, &[far, lone, molecule(&mut r, 4)]);
+}
+
+#[test]
+fn f32_instantiation_tracks_the_cpu_f32_model() {
+    let a = Arch {
+        l_max: 2,
+        parity: false,
+        layers: 2,
+        mlp_depth: 1,
+        resnet: false,
+        seed: 3,
+    };
+    let m = model(&a);
+    let mut r = ChaCha8Rng::seed_from_u64(4);
+    let g = graph(&m, &[molecule(&mut r, 6), molecule(&mut r, 5)]);
+    let want = m.predict_as::<f64>(&g).unwrap();
+    let got = DeviceNequip::<_, f32>::new(&Emulator, &m)
+        .unwrap()
+        .predict(&g)
+        .unwrap();
+    assert_close("f32 energies", &got.energies, &want.energies, 1e-5);
+    assert_close("f32 forces", &got.forces, &want.forces, 1e-4);
+}
+
+#[test]
+fn results_stay_on_the_backend_until_downloaded() {
+    let a = Arch {
+        l_max: 1,
+        parity: true,
+        layers: 2,
+        mlp_depth: 1,
+        resnet: false,
+        seed: 11,
+    };
+    let m = model(&a);
+    let mut r = ChaCha8Rng::seed_from_u64(12);
+    let g = graph(&m, &[molecule(&mut r, 5)]);
+    let dev = DeviceNequip::<_, f64>::new(&Emulator, &m).unwrap();
+    let dg = dev.upload_graph(&g).unwrap();
+    let pos = Emulator.upload(g.positions()).unwrap();
+    let out = dev.energies_forces(&dg, &pos).unwrap();
+    assert_eq!(out.forces.len(), 3 * g.num_atoms());
+    // Wrong-length positions are a typed error, not a panic.
+    let short = Emulator.upload(&g.positions()[..3]).unwrap();
+    let err = dev
+        .energies_forces(&dg, &short)
+        .err()
+        .expect("short positions");
+    assert!(err.to_string().contains("positions"), "{err}");
+    let p = dev.download(&dg, &out).unwrap();
+    assert_eq!(p, dev.predict(&g).unwrap());
+}
