@@ -1,17 +1,15 @@
 //! `cargo xtask eval`: a NequIP model (our checkpoint or a pip-nequip export) on any dataset
 //! file — per-atom energy MAE and force MAE against the file's labels, predictions as npz.
 
+use crate::device::Device;
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mlff_cuda::{CudaBackend, DeviceReal};
 use mlff_data::{Dataset, Units};
 use mlff_metrics::{AtomicNumbers, Labels, score};
-use mlff_nequip::{
-    Checkpoint, DatasetBatches, DatasetPrediction, Nequip, Precision, load_nequip_dir,
-};
-use mlff_nequip_cuda::DeviceNequip;
+use mlff_nequip::{Checkpoint, DatasetBatches, Nequip, load_nequip_dir};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Options of `eval`.
 #[derive(Debug, Args)]
@@ -31,19 +29,9 @@ pub struct EvalArgs {
     /// Frames per batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
-    /// Where the model runs: the CPU, or the first CUDA GPU (kernels compiled with NVRTC at
-    /// start-up; an error, not a fallback, when there is none).
+    /// Where the model runs.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
-}
-
-/// Executor of a model's energy and force passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Device {
-    /// mlff-nequip on the CPU (rayon).
-    Cpu,
-    /// mlff-nequip-cuda on GPU 0, data resident on the device.
-    Cuda,
 }
 
 fn parse_range(text: &str) -> Result<std::ops::Range<usize>, String> {
@@ -81,6 +69,7 @@ pub fn predict_all(
     batch: usize,
     device: Device,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
+    let predictor = device.open()?.predictor(Arc::new(model.clone()))?;
     let bar = ProgressBar::new(data.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("eval {bar:30} {pos}/{len} frames {per_sec} ETA {eta}")
@@ -93,34 +82,14 @@ pub fn predict_all(
         indices: &indices,
         batch_frames: batch,
     };
-    let progress = |done: usize| bar.set_position(done as u64);
-    let p = match device {
-        Device::Cpu => batches.predict(|g| model.predict(g), progress)?,
-        Device::Cuda => {
-            let gpu = CudaBackend::new(0)
-                .context("--device cuda (use --device cpu to run on the CPU)")?;
-            tracing::info!(gpu = ?gpu.device_name().ok(), arch = gpu.arch(), "running on the GPU");
-            match model.config().precision()? {
-                Precision::F32 => predict_on::<f32>(&gpu, batches, progress)?,
-                Precision::F64 => predict_on::<f64>(&gpu, batches, progress)?,
-            }
-        }
-    };
+    let p = batches
+        .predict(
+            |g| predictor.predict_graph(g),
+            |done| bar.set_position(done as u64),
+        )
+        .with_context(|| format!("predicting on {}", predictor.executor()))?;
     bar.finish_and_clear();
     Ok((p.energies, p.forces))
-}
-
-/// Batches predicted by the model's device copy in precision `T`.
-fn predict_on<T: DeviceReal>(
-    gpu: &CudaBackend,
-    batches: DatasetBatches<'_>,
-    progress: impl FnMut(usize),
-) -> Result<DatasetPrediction> {
-    let model =
-        DeviceNequip::<_, T>::new(gpu, batches.model).context("putting the model on the GPU")?;
-    batches
-        .predict(|g| model.predict(g), progress)
-        .context("predicting on the GPU")
 }
 
 /// Runs `eval`; returns the per-atom energy MAE and force component MAE (model units).

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod data_cmd;
+pub mod device;
 pub mod eval_cmd;
 pub mod fetch;
 pub mod gen_data;

@@ -131,7 +131,7 @@ fn our_checkpoint_evaluates_an_extxyz_file_and_bad_paths_fail_clearly() {
 }
 
 #[test]
-fn device_cuda_without_a_gpu_is_a_clear_error_and_with_one_matches_the_cpu() {
+fn device_emulated_matches_cpu_and_cuda_without_a_gpu_is_a_clear_error() {
     let model_dir = shared().join("fixtures/nequip_ethanol");
     let data = shared().join("data/md17_ethanol_first2000.npz");
     let dir = tempfile::tempdir().unwrap();
@@ -151,8 +151,21 @@ fn device_cuda_without_a_gpu_is_a_clear_error_and_with_one_matches_the_cpu() {
         ])
     };
     let (cpu_out, gpu_out) = (dir.path().join("cpu.npz"), dir.path().join("gpu.npz"));
+    let emu_out = dir.path().join("emulated.npz");
     let (ok, text) = run("cpu", &cpu_out);
     assert!(ok, "{text}");
+    // The device pipeline (kernels run by their CPU emulation) through the same command.
+    let (ok, text) = run("emulated", &emu_out);
+    assert!(ok, "{text}");
+    for key in ["energies", "forces"] {
+        let (a, b) = (read(&cpu_out, key), read(&emu_out, key));
+        let scale = a.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+        let worst = a
+            .iter()
+            .zip(&b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        assert!(worst < 1e-9 * scale, "emulated vs CPU {key}: {worst:e}");
+    }
     let (ok, text) = run("cuda", &gpu_out);
     if mlff_cuda::CudaBackend::new(0).is_err() {
         assert!(!ok, "--device cuda succeeded without a GPU: {text}");

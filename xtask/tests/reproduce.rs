@@ -366,23 +366,53 @@ fn report_renders_in_headless_chromium() {
 }
 
 #[test]
-fn slurm_array_script_has_one_task_per_cell() {
+fn device_cuda_without_a_gpu_fails_before_writing_anything() {
+    if mlff_cuda::CudaBackend::new(0).is_ok() {
+        return; // a GPU is present: nothing to check here
+    }
     let f = fixture();
+    let fresh = tempfile::tempdir().unwrap();
+    let err = failure(f.reproduce_in(fresh.path(), &["--device", "cuda", "--only", "e1"]));
+    assert!(
+        err.contains("--device cuda") && err.contains("no CUDA"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        !fresh.path().join("tiny").exists(),
+        "a run directory was created before the device check"
+    );
+}
+
+/// `reproduce --emit-slurm DIR --only e1 EXTRA…` on a private copy of the tiny run: the copy's
+/// results directory and the scripts' directory (both kept alive by the returned temp dir).
+fn emit_slurm(f: &Fixture, extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, results) = f.private_copy();
     let slurm = dir.path().join("slurm");
-    ok(f.reproduce_in(
-        &results,
-        &[
-            "--emit-slurm",
-            p(&slurm),
-            "--only",
-            "e1",
-            "--slurm-cpus",
-            "1",
-            "--slurm-time",
-            "00:10:00",
-        ],
-    ));
+    let mut args = vec!["--emit-slurm", p(&slurm), "--only", "e1"];
+    args.extend_from_slice(extra);
+    ok(f.reproduce_in(&results, &args));
+    (dir, results, slurm)
+}
+
+#[test]
+fn slurm_script_for_gpu_nodes_requests_a_gpu_and_passes_the_device() {
+    // Emitting needs no GPU here: the script is for the cluster's GPU nodes.
+    let (_dir, _, slurm) = emit_slurm(fixture(), &["--device", "cuda"]);
+    let array = std::fs::read_to_string(slurm.join("cells.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --gres=gpu:1"), "{array}");
+    assert!(
+        array.contains("--run-dir") && array.contains(" --device cuda"),
+        "{array}"
+    );
+}
+
+#[test]
+fn slurm_array_script_has_one_task_per_cell() {
+    let (_dir, results, slurm) = emit_slurm(
+        fixture(),
+        &["--slurm-cpus", "1", "--slurm-time", "00:10:00"],
+    );
     let array = std::fs::read_to_string(slurm.join("cells.sbatch")).unwrap();
     assert!(array.contains("#SBATCH --array=0-2"), "{array}");
     assert!(array.contains(
@@ -503,6 +533,7 @@ fn nequip_trains_and_scores_a_cell() {
     )
     .unwrap();
     assert_eq!(cell["model"], "nequip");
+    assert_eq!(cell["training"]["executor"], "cpu");
     assert!(
         cell["training"]["parameters"].as_u64().unwrap() > 10_000,
         "{}",

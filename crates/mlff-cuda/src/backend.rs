@@ -66,6 +66,9 @@ pub trait Backend {
     /// Edge list ready for launches.
     type Edges;
 
+    /// What executes the kernels, for logs and reports.
+    fn describe(&self) -> String;
+
     /// Copies host values into a new buffer.
     fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<Self::Buf<T>>;
     /// Copies a buffer back to the host.

@@ -101,20 +101,20 @@ impl CudaBackend {
     pub fn synchronize(&self) -> Result<()> {
         self.stream.synchronize().map_err(driver("synchronising"))
     }
-    /// Copies host values to a new device buffer.
-    pub fn upload<T: DeviceRepr>(&self, host: &[T]) -> Result<CudaSlice<T>> {
+    /// Copies host values (reals or index tables) to a new allocation.
+    fn copy_to_device<T: DeviceRepr>(&self, host: &[T]) -> Result<CudaSlice<T>> {
         self.stream
             .clone_htod(host)
             .map_err(driver("copying to the device"))
     }
-    /// Copies a device buffer back to the host.
-    pub fn download<T: DeviceRepr>(&self, device: &CudaSlice<T>) -> Result<Vec<T>> {
+    /// Copies an allocation back to the host.
+    fn copy_to_host<T: DeviceRepr>(&self, device: &CudaSlice<T>) -> Result<Vec<T>> {
         self.stream
             .clone_dtoh(device)
             .map_err(driver("copying to the host"))
     }
-    /// A zero-filled device buffer of `len` values.
-    pub fn zeros<T: DeviceRepr + ValidAsZeroBits>(&self, len: usize) -> Result<CudaSlice<T>> {
+    /// A zero-filled allocation of `len` values (`len ≥ 1`).
+    fn alloc_zeroed<T: DeviceRepr + ValidAsZeroBits>(&self, len: usize) -> Result<CudaSlice<T>> {
         self.stream.alloc_zeros(len).map_err(driver("allocating"))
     }
 
@@ -245,6 +245,32 @@ pub struct DeviceEdgeGraph {
     by_origin: DeviceScatter,
 }
 
+/// `len` reals on the device. CUDA cannot allocate 0 bytes, so an empty buffer is backed by
+/// one unused element; lengths, checks and downloads see `len`, never the padding.
+pub struct DeviceBuffer<T> {
+    data: CudaSlice<T>,
+    len: usize,
+}
+
+impl<T> DeviceBuffer<T> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether it holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The allocation (at least one element), e.g. for other cudarc calls.
+    pub fn raw(&self) -> &CudaSlice<T> {
+        &self.data
+    }
+    /// The allocation, mutably.
+    pub fn raw_mut(&mut self) -> &mut CudaSlice<T> {
+        &mut self.data
+    }
+}
+
 /// A [`LinearPlan`]'s tables on the device.
 pub struct DeviceLinearPlan<T> {
     plan: LinearPlan,
@@ -308,7 +334,7 @@ impl CudaBackend {
     fn upload_contract<T: DeviceReal>(&self, t: &ContractTable) -> Result<DeviceContract<T>> {
         Ok(DeviceContract {
             rows: t.row_start.len() - 1,
-            row_start: self.upload(&t.row_start)?,
+            row_start: self.copy_to_device(&t.row_start)?,
             terms: self.upload_nonempty(&t.terms)?,
             pairs: self.upload_nonempty(&t.pairs)?,
             coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
@@ -321,15 +347,15 @@ impl CudaBackend {
         v: &[U],
     ) -> Result<CudaSlice<U>> {
         if v.is_empty() {
-            self.zeros(1)
+            self.alloc_zeroed(1)
         } else {
-            self.upload(v)
+            self.copy_to_device(v)
         }
     }
 }
 
 impl Backend for CudaBackend {
-    type Buf<T: DeviceReal> = CudaSlice<T>;
+    type Buf<T: DeviceReal> = DeviceBuffer<T>;
     type Uvu<T: DeviceReal> = DeviceUvuPlan<T>;
     type Gate<T: DeviceReal> = DeviceGatePlan<T>;
     type Linear<T: DeviceReal> = DeviceLinearPlan<T>;
@@ -337,16 +363,32 @@ impl Backend for CudaBackend {
     type Gather = DeviceGatherIndex;
     type Edges = DeviceEdgeGraph;
 
-    fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<CudaSlice<T>> {
-        CudaBackend::upload(self, host)
+    fn describe(&self) -> String {
+        let name = self.device_name().unwrap_or_else(|e| e.to_string());
+        format!("cuda:{} ({name}, {})", self.ctx.ordinal(), self.arch)
     }
-    fn download<T: DeviceReal>(&self, buf: &CudaSlice<T>) -> Result<Vec<T>> {
-        CudaBackend::download(self, buf)
+    fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<DeviceBuffer<T>> {
+        if host.is_empty() {
+            return Backend::zeros(self, 0);
+        }
+        Ok(DeviceBuffer {
+            data: self.copy_to_device(host)?,
+            len: host.len(),
+        })
     }
-    fn zeros<T: DeviceReal>(&self, len: usize) -> Result<CudaSlice<T>> {
-        CudaBackend::zeros(self, len)
+    fn download<T: DeviceReal>(&self, buf: &DeviceBuffer<T>) -> Result<Vec<T>> {
+        if buf.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.copy_to_host(&buf.data)
     }
-    fn len<T: DeviceReal>(buf: &CudaSlice<T>) -> usize {
+    fn zeros<T: DeviceReal>(&self, len: usize) -> Result<DeviceBuffer<T>> {
+        Ok(DeviceBuffer {
+            data: self.alloc_zeroed(len.max(1))?,
+            len,
+        })
+    }
+    fn len<T: DeviceReal>(buf: &DeviceBuffer<T>) -> usize {
         buf.len()
     }
 
@@ -379,7 +421,7 @@ impl Backend for CudaBackend {
     fn upload_scatter(&self, plan: &SortedScatter) -> Result<DeviceScatter> {
         Ok(DeviceScatter {
             plan: plan.clone(),
-            start: self.upload(plan.start())?,
+            start: self.copy_to_device(plan.start())?,
             edges: self.upload_nonempty(plan.edges())?,
         })
     }
@@ -407,8 +449,8 @@ impl Backend for CudaBackend {
     fn sh_forward<T: DeviceReal>(
         &self,
         plan: &ShPlan,
-        vectors: &CudaSlice<T>,
-        out: &mut CudaSlice<T>,
+        vectors: &DeviceBuffer<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [n, lmax, norm] = plan.args(vectors.len(), out.len(), plan.dim())?;
         launch!(
@@ -416,7 +458,7 @@ impl Backend for CudaBackend {
             T,
             "sh_forward",
             n as usize,
-            [&n, &lmax, &norm, vectors, out]
+            [&n, &lmax, &norm, vectors.raw(), out.raw_mut()]
         )
     }
 
@@ -424,9 +466,9 @@ impl Backend for CudaBackend {
     fn sh_vjp<T: DeviceReal>(
         &self,
         plan: &ShPlan,
-        vectors: &CudaSlice<T>,
-        grad_out: &CudaSlice<T>,
-        grad_vectors: &mut CudaSlice<T>,
+        vectors: &DeviceBuffer<T>,
+        grad_out: &DeviceBuffer<T>,
+        grad_vectors: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [n, lmax, norm] = plan.args(vectors.len(), grad_out.len(), plan.dim())?;
         plan.args(vectors.len(), grad_vectors.len(), 3)?;
@@ -435,7 +477,14 @@ impl Backend for CudaBackend {
             T,
             "sh_vjp",
             n as usize,
-            [&n, &lmax, &norm, vectors, grad_out, grad_vectors]
+            [
+                &n,
+                &lmax,
+                &norm,
+                vectors.raw(),
+                grad_out.raw(),
+                grad_vectors.raw_mut()
+            ]
         )
     }
 
@@ -443,9 +492,9 @@ impl Backend for CudaBackend {
     fn bessel_forward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
-        lengths: &CudaSlice<T>,
-        frequencies: &CudaSlice<T>,
-        out: &mut CudaSlice<T>,
+        lengths: &DeviceBuffer<T>,
+        frequencies: &DeviceBuffer<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [ne, nb, p] = plan.args(
             lengths.len(),
@@ -458,7 +507,15 @@ impl Backend for CudaBackend {
             T,
             "bessel_forward",
             ne as usize * nb as usize,
-            [&ne, &nb, &r_max, &p, lengths, frequencies, out]
+            [
+                &ne,
+                &nb,
+                &r_max,
+                &p,
+                lengths.raw(),
+                frequencies.raw(),
+                out.raw_mut()
+            ]
         )
     }
 
@@ -468,12 +525,12 @@ impl Backend for CudaBackend {
     fn bessel_backward<T: DeviceReal>(
         &self,
         plan: &RadialPlan,
-        lengths: &CudaSlice<T>,
-        frequencies: &CudaSlice<T>,
-        grad_out: &CudaSlice<T>,
-        grad_lengths: &mut CudaSlice<T>,
-        grad_frequencies: &mut CudaSlice<T>,
-        scratch: &mut CudaSlice<T>,
+        lengths: &DeviceBuffer<T>,
+        frequencies: &DeviceBuffer<T>,
+        grad_out: &DeviceBuffer<T>,
+        grad_lengths: &mut DeviceBuffer<T>,
+        grad_frequencies: &mut DeviceBuffer<T>,
+        scratch: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [ne, nb, p] = plan.args(
             lengths.len(),
@@ -500,11 +557,11 @@ impl Backend for CudaBackend {
                 &nb,
                 &r_max,
                 &p,
-                lengths,
-                frequencies,
-                grad_out,
-                grad_lengths,
-                &mut *scratch
+                lengths.raw(),
+                frequencies.raw(),
+                grad_out.raw(),
+                grad_lengths.raw_mut(),
+                scratch.raw_mut()
             ]
         )?;
         self.sum_rows(scratch, nb as usize, grad_frequencies)
@@ -513,14 +570,16 @@ impl Backend for CudaBackend {
     /// Column sums `out[c] = Σ_r src[r, c]` (overwritten).
     fn sum_rows<T: DeviceReal>(
         &self,
-        src: &CudaSlice<T>,
+        src: &DeviceBuffer<T>,
         width: usize,
-        out: &mut CudaSlice<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         check_len("sum_rows out", out.len(), width)?;
         let rows = src.len().checked_div(width).unwrap_or(0);
         check_len("sum_rows src", src.len(), rows * width)?;
-        self.stream.memset_zeros(out).map_err(driver("zeroing"))?;
+        self.stream
+            .memset_zeros(out.raw_mut())
+            .map_err(driver("zeroing"))?;
         let (r, w) = (
             to_i32("sum_rows rows", rows)?,
             to_i32("sum_rows width", width)?,
@@ -531,7 +590,7 @@ impl Backend for CudaBackend {
             T,
             "sum_rows",
             rows.div_ceil(ROWS_PER_THREAD) * width,
-            [&r, &w, &per, src, out]
+            [&r, &w, &per, src.raw(), out.raw_mut()]
         )
     }
 
@@ -539,9 +598,9 @@ impl Backend for CudaBackend {
     fn gather<T: DeviceReal>(
         &self,
         index: &DeviceGatherIndex,
-        x: &CudaSlice<T>,
+        x: &DeviceBuffer<T>,
         width: usize,
-        out: &mut CudaSlice<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [n, w] = index.index.args(width, x.len(), out.len())?;
         launch!(
@@ -549,7 +608,7 @@ impl Backend for CudaBackend {
             T,
             "gather_rows",
             n as usize * width,
-            [&n, &w, &index.idx, x, out]
+            [&n, &w, &index.idx, x.raw(), out.raw_mut()]
         )
     }
 
@@ -557,9 +616,9 @@ impl Backend for CudaBackend {
     fn scatter_sum<T: DeviceReal>(
         &self,
         plan: &DeviceScatter,
-        src: &CudaSlice<T>,
+        src: &DeviceBuffer<T>,
         width: usize,
-        out: &mut CudaSlice<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [nt, w] = plan.plan.args(width, src.len(), out.len())?;
         launch!(
@@ -567,7 +626,7 @@ impl Backend for CudaBackend {
             T,
             "scatter_sum_sorted",
             nt as usize * width,
-            [&nt, &w, &plan.start, &plan.edges, src, out]
+            [&nt, &w, &plan.start, &plan.edges, src.raw(), out.raw_mut()]
         )
     }
 
@@ -575,17 +634,24 @@ impl Backend for CudaBackend {
     fn tp_forward<T: DeviceReal>(
         &self,
         plan: &DeviceUvuPlan<T>,
-        x1: &CudaSlice<T>,
-        x2: &CudaSlice<T>,
-        weights: &CudaSlice<T>,
-        out: &mut CudaSlice<T>,
+        x1: &DeviceBuffer<T>,
+        x2: &DeviceBuffer<T>,
+        weights: &DeviceBuffer<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [d1, d2, _] = plan.plan.dims();
         let wn = plan.plan.weight_numel();
         let n = plan
             .plan
             .forward_batch([x1.len(), x2.len(), weights.len(), out.len()])?;
-        self.contract(&plan.forward, n, (x1, d1), (x2, d2), (weights, wn), out)
+        self.contract(
+            &plan.forward,
+            n,
+            (x1.raw(), d1),
+            (x2.raw(), d2),
+            (weights.raw(), wn),
+            out.raw_mut(),
+        )
     }
 
     /// Gradients of the tensor product with respect to `x1`, `x2` and the per-sample weights
@@ -594,13 +660,13 @@ impl Backend for CudaBackend {
     fn tp_backward<T: DeviceReal>(
         &self,
         plan: &DeviceUvuPlan<T>,
-        x1: &CudaSlice<T>,
-        x2: &CudaSlice<T>,
-        weights: &CudaSlice<T>,
-        grad_out: &CudaSlice<T>,
-        grad_x1: &mut CudaSlice<T>,
-        grad_x2: &mut CudaSlice<T>,
-        grad_weights: &mut CudaSlice<T>,
+        x1: &DeviceBuffer<T>,
+        x2: &DeviceBuffer<T>,
+        weights: &DeviceBuffer<T>,
+        grad_out: &DeviceBuffer<T>,
+        grad_x1: &mut DeviceBuffer<T>,
+        grad_x2: &mut DeviceBuffer<T>,
+        grad_weights: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [d1, d2, d3] = plan.plan.dims();
         let wn = plan.plan.weight_numel();
@@ -613,9 +679,23 @@ impl Backend for CudaBackend {
             grad_x2.len(),
             grad_weights.len(),
         ])?;
-        let w = (weights, wn);
-        self.contract(&plan.grad_x1, n, (grad_out, d3), (x2, d2), w, grad_x1)?;
-        self.contract(&plan.grad_x2, n, (x1, d1), (grad_out, d3), w, grad_x2)?;
+        let w = (weights.raw(), wn);
+        self.contract(
+            &plan.grad_x1,
+            n,
+            (grad_out.raw(), d3),
+            (x2.raw(), d2),
+            w,
+            grad_x1.raw_mut(),
+        )?;
+        self.contract(
+            &plan.grad_x2,
+            n,
+            (x1.raw(), d1),
+            (grad_out.raw(), d3),
+            w,
+            grad_x2.raw_mut(),
+        )?;
         let (n32, wn32) = (n as i32, wn as i32);
         let (d1i, d2i, d3i) = (d1 as i32, d2 as i32, d3 as i32);
         launch!(
@@ -629,13 +709,13 @@ impl Backend for CudaBackend {
                 &plan.wterms,
                 &plan.ijk,
                 &plan.wcoef,
-                x1,
+                x1.raw(),
                 &d1i,
-                x2,
+                x2.raw(),
                 &d2i,
-                grad_out,
+                grad_out.raw(),
                 &d3i,
-                grad_weights
+                grad_weights.raw_mut()
             ]
         )
     }
@@ -644,8 +724,8 @@ impl Backend for CudaBackend {
     fn gate_forward<T: DeviceReal>(
         &self,
         plan: &DeviceGatePlan<T>,
-        x: &CudaSlice<T>,
-        out: &mut CudaSlice<T>,
+        x: &DeviceBuffer<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let dout = plan.plan.reference().irreps_out().dim();
         let [n, din, dout32] = plan.plan.args(x.len(), &[("gate out", out.len(), dout)])?;
@@ -654,7 +734,15 @@ impl Backend for CudaBackend {
             T,
             "gate_forward",
             n as usize * dout,
-            [&n, &din, &dout32, &plan.out_table, &plan.out_scale, x, out]
+            [
+                &n,
+                &din,
+                &dout32,
+                &plan.out_table,
+                &plan.out_scale,
+                x.raw(),
+                out.raw_mut()
+            ]
         )
     }
 
@@ -662,9 +750,9 @@ impl Backend for CudaBackend {
     fn gate_backward<T: DeviceReal>(
         &self,
         plan: &DeviceGatePlan<T>,
-        x: &CudaSlice<T>,
-        grad_out: &CudaSlice<T>,
-        grad_x: &mut CudaSlice<T>,
+        x: &DeviceBuffer<T>,
+        grad_out: &DeviceBuffer<T>,
+        grad_x: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let reference = plan.plan.reference();
         let (din, dout) = (reference.irreps_in().dim(), reference.irreps_out().dim());
@@ -686,9 +774,9 @@ impl Backend for CudaBackend {
                 &dout32,
                 &plan.in_table,
                 &plan.in_scale,
-                x,
-                grad_out,
-                grad_x
+                x.raw(),
+                grad_out.raw(),
+                grad_x.raw_mut()
             ]
         )
     }
@@ -697,8 +785,8 @@ impl Backend for CudaBackend {
     fn edge_vectors<T: DeviceReal>(
         &self,
         graph: &DeviceEdgeGraph,
-        pos: &CudaSlice<T>,
-        vectors: &mut CudaSlice<T>,
+        pos: &DeviceBuffer<T>,
+        vectors: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [ne, _] = graph.graph.args(
             &[("positions", pos.len())],
@@ -709,7 +797,7 @@ impl Backend for CudaBackend {
             T,
             "edge_vectors",
             3 * ne as usize,
-            [&ne, &graph.origin, &graph.tip, pos, vectors]
+            [&ne, &graph.origin, &graph.tip, pos.raw(), vectors.raw_mut()]
         )
     }
 
@@ -717,8 +805,8 @@ impl Backend for CudaBackend {
     fn edge_vectors_vjp<T: DeviceReal>(
         &self,
         graph: &DeviceEdgeGraph,
-        grad_vectors: &CudaSlice<T>,
-        grad_pos: &mut CudaSlice<T>,
+        grad_vectors: &DeviceBuffer<T>,
+        grad_pos: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let [_, na] = graph.graph.args(
             &[("grad positions", grad_pos.len())],
@@ -736,8 +824,8 @@ impl Backend for CudaBackend {
                 &t.edges,
                 &o.start,
                 &o.edges,
-                grad_vectors,
-                grad_pos
+                grad_vectors.raw(),
+                grad_pos.raw_mut()
             ]
         )
     }
@@ -745,7 +833,7 @@ impl Backend for CudaBackend {
     fn upload_linear<T: DeviceReal>(&self, plan: &LinearPlan) -> Result<DeviceLinearPlan<T>> {
         let table = |t: &LinearTable| -> Result<DeviceLinearTable<T>> {
             Ok(DeviceLinearTable {
-                col_start: self.upload(&t.col_start)?,
+                col_start: self.copy_to_device(&t.col_start)?,
                 terms: self.upload_nonempty(&t.terms)?,
                 coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
             })
@@ -754,14 +842,14 @@ impl Backend for CudaBackend {
             plan: plan.clone(),
             forward: table(plan.forward())?,
             transpose: table(plan.transpose())?,
-            no_sets: self.zeros(1)?,
+            no_sets: self.alloc_zeroed(1)?,
         })
     }
 
     fn edge_lengths<T: DeviceReal>(
         &self,
-        vectors: &CudaSlice<T>,
-        lengths: &mut CudaSlice<T>,
+        vectors: &DeviceBuffer<T>,
+        lengths: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let ne = edge_count(vectors.len(), lengths.len())?;
         launch!(
@@ -769,16 +857,16 @@ impl Backend for CudaBackend {
             T,
             "edge_lengths",
             ne as usize,
-            [&ne, vectors, lengths]
+            [&ne, vectors.raw(), lengths.raw_mut()]
         )
     }
 
     fn edge_lengths_vjp<T: DeviceReal>(
         &self,
-        vectors: &CudaSlice<T>,
-        lengths: &CudaSlice<T>,
-        grad_lengths: &CudaSlice<T>,
-        grad_vectors: &mut CudaSlice<T>,
+        vectors: &DeviceBuffer<T>,
+        lengths: &DeviceBuffer<T>,
+        grad_lengths: &DeviceBuffer<T>,
+        grad_vectors: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let ne = edge_count(vectors.len(), lengths.len())?;
         check_len("grad lengths", grad_lengths.len(), lengths.len())?;
@@ -788,7 +876,13 @@ impl Backend for CudaBackend {
             T,
             "edge_lengths_vjp",
             3 * ne as usize,
-            [&ne, vectors, lengths, grad_lengths, grad_vectors]
+            [
+                &ne,
+                vectors.raw(),
+                lengths.raw(),
+                grad_lengths.raw(),
+                grad_vectors.raw_mut()
+            ]
         )
     }
 
@@ -796,10 +890,10 @@ impl Backend for CudaBackend {
         &self,
         plan: &DeviceLinearPlan<T>,
         direction: LinearDirection,
-        src: &CudaSlice<T>,
-        weights: &CudaSlice<T>,
+        src: &DeviceBuffer<T>,
+        weights: &DeviceBuffer<T>,
         sets: Option<&DeviceGatherIndex>,
-        out: &mut CudaSlice<T>,
+        out: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         let host = plan.plan.table(direction);
         let [rows, stride] = plan.plan.args(
@@ -829,46 +923,62 @@ impl Backend for CudaBackend {
                 &table.coef,
                 set_idx,
                 &stride,
-                src,
-                weights,
-                out
+                src.raw(),
+                weights.raw(),
+                out.raw_mut()
             ]
         )
     }
 
     fn silu_with_slope<T: DeviceReal>(
         &self,
-        x: &mut CudaSlice<T>,
-        slope: &mut CudaSlice<T>,
+        x: &mut DeviceBuffer<T>,
+        slope: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         check_len("silu slope", slope.len(), x.len())?;
         let n = x.len() as i64;
-        launch!(self, T, "silu_with_slope", x.len(), [&n, x, slope])
+        launch!(
+            self,
+            T,
+            "silu_with_slope",
+            x.len(),
+            [&n, x.raw_mut(), slope.raw_mut()]
+        )
     }
 
-    fn mul_assign<T: DeviceReal>(&self, x: &CudaSlice<T>, y: &mut CudaSlice<T>) -> Result<()> {
+    fn mul_assign<T: DeviceReal>(
+        &self,
+        x: &DeviceBuffer<T>,
+        y: &mut DeviceBuffer<T>,
+    ) -> Result<()> {
         check_len("mul_assign y", y.len(), x.len())?;
         let n = x.len() as i64;
-        launch!(self, T, "mul_assign", x.len(), [&n, x, y])
+        launch!(self, T, "mul_assign", x.len(), [&n, x.raw(), y.raw_mut()])
     }
 
     fn add_scaled<T: DeviceReal>(
         &self,
         a: f64,
-        x: &CudaSlice<T>,
-        y: &mut CudaSlice<T>,
+        x: &DeviceBuffer<T>,
+        y: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         check_len("add_scaled y", y.len(), x.len())?;
         let (n, a) = (x.len() as i64, T::from_f64(a));
-        launch!(self, T, "add_scaled", x.len(), [&n, &a, x, y])
+        launch!(
+            self,
+            T,
+            "add_scaled",
+            x.len(),
+            [&n, &a, x.raw(), y.raw_mut()]
+        )
     }
 
     fn gemm<T: DeviceReal>(
         &self,
         shape: GemmShape,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        c: &mut CudaSlice<T>,
+        a: &DeviceBuffer<T>,
+        b: &DeviceBuffer<T>,
+        c: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         shape.check(a.len(), b.len(), c.len())?;
         if shape.m == 0 || shape.n == 0 {
@@ -877,11 +987,18 @@ impl Backend for CudaBackend {
         let blas = self.blas()?;
         // SAFETY: `cublas_gemm_config` derives the sizes and leading dimensions from `shape`,
         // whose buffer lengths were just checked.
-        unsafe { T::cublas_gemm(&blas, cublas_gemm_config(&shape), b, a, c) }.map_err(|e| {
-            CudaError::Driver {
-                what: "cuBLAS gemm",
-                message: e.to_string(),
-            }
+        unsafe {
+            T::cublas_gemm(
+                &blas,
+                cublas_gemm_config(&shape),
+                b.raw(),
+                a.raw(),
+                c.raw_mut(),
+            )
+        }
+        .map_err(|e| CudaError::Driver {
+            what: "cuBLAS gemm",
+            message: e.to_string(),
         })
     }
 }
@@ -903,9 +1020,10 @@ fn cublas_gemm_config<T: DeviceReal>(shape: &GemmShape) -> GemmConfig<T> {
         n: m,
         k,
         alpha: T::from_f64(shape.alpha),
-        lda: if shape.trans_b == Transpose::No { n } else { k },
-        ldb: if shape.trans_a == Transpose::No { k } else { m },
+        // cuBLAS wants leading dimensions ≥ 1 even for empty inner products (k = 0).
+        lda: if shape.trans_b == Transpose::No { n } else { k }.max(1),
+        ldb: if shape.trans_a == Transpose::No { k } else { m }.max(1),
         beta: T::from_f64(shape.beta),
-        ldc: n,
+        ldc: n.max(1),
     }
 }

@@ -312,6 +312,9 @@ impl Backend for Emulator {
     type Gather = GatherIndex;
     type Edges = EdgeGraph;
 
+    fn describe(&self) -> String {
+        "CPU emulation of the CUDA kernels".into()
+    }
     fn upload<T: DeviceReal>(&self, host: &[T]) -> Result<Vec<T>> {
         Ok(host.to_vec())
     }

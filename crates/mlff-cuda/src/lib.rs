@@ -14,8 +14,8 @@ pub mod real;
 
 pub use backend::{Backend, GemmShape, LinearDirection, Transpose};
 pub use device::{
-    CudaBackend, DeviceEdgeGraph, DeviceGatePlan, DeviceGatherIndex, DeviceLinearPlan,
-    DeviceScatter, DeviceUvuPlan, driver_available,
+    CudaBackend, DeviceBuffer, DeviceEdgeGraph, DeviceGatePlan, DeviceGatherIndex,
+    DeviceLinearPlan, DeviceScatter, DeviceUvuPlan, driver_available,
 };
 pub use emulator::Emulator;
 pub use error::{CudaError, Result};

@@ -347,3 +347,8 @@ fn reference_gemm_matches_direct_products_for_every_transpose() {
 fn edge_lengths_silu_and_elementwise_kernels_match_direct_formulas() {
     common::pipeline_ops::elementwise_ops_match_direct_formulas(&Emulator, TOL);
 }
+
+#[test]
+fn empty_buffers_round_trip() {
+    common::pipeline_ops::empty_buffers_round_trip(&Emulator);
+}

@@ -263,3 +263,10 @@ fn edge_lengths_silu_and_elementwise_kernels_on_the_gpu() {
         common::pipeline_ops::elementwise_ops_match_direct_formulas(&gpu, TOL);
     }
 }
+
+#[test]
+fn empty_buffers_on_the_gpu() {
+    if let Some(gpu) = gpu_or_skip("empty_buffers_on_the_gpu") {
+        common::pipeline_ops::empty_buffers_round_trip(&gpu);
+    }
+}

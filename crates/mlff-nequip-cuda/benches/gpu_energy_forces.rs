@@ -5,11 +5,12 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mlff_cuda::{CudaBackend, DeviceReal};
+use mlff_cuda::{Backend, CudaBackend, DeviceReal};
 use mlff_md::Molecule;
 use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures};
 use mlff_nequip_cuda::DeviceNequip;
 use rand::{Rng, SeedableRng};
+use std::sync::Arc;
 
 fn paper_model(dtype: &str) -> Nequip {
     let mut c = NequipConfig::new(vec!["H".into(), "C".into(), "O".into()], 4.0);
@@ -35,9 +36,9 @@ fn aspirin_batch(model: &Nequip, frames: usize) -> AtomicGraph {
         .unwrap()
 }
 
-fn bench_precision<T: DeviceReal>(c: &mut Criterion, gpu: &CudaBackend, dtype: &str) {
+fn bench_precision<T: DeviceReal>(c: &mut Criterion, gpu: &Arc<CudaBackend>, dtype: &str) {
     let model = paper_model(dtype);
-    let device = DeviceNequip::<_, T>::new(gpu, &model).unwrap();
+    let device = DeviceNequip::<_, T>::new(gpu.clone(), &model).unwrap();
     let mut group = c.benchmark_group(format!("gpu_nequip_paper_aspirin_{dtype}"));
     group.sample_size(20);
     for frames in [5, 64] {
@@ -59,7 +60,7 @@ fn bench_precision<T: DeviceReal>(c: &mut Criterion, gpu: &CudaBackend, dtype: &
 
 fn bench(c: &mut Criterion) {
     let gpu = match CudaBackend::new(0) {
-        Ok(gpu) => gpu,
+        Ok(gpu) => Arc::new(gpu),
         Err(e) => {
             eprintln!("NOTICE: no GPU benchmark: {e}");
             return;

@@ -6,6 +6,7 @@
 use mlff_cuda::{CudaBackend, Emulator};
 use mlff_nequip::{Nequip, NequipConfig};
 use mlff_nequip_cuda::DeviceNequip;
+use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = NequipConfig::new(vec!["H".into(), "O".into()], 4.0);
@@ -25,11 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (executor, device) = match CudaBackend::new(0) {
         Ok(gpu) => (
             format!("GPU {}", gpu.device_name()?),
-            DeviceNequip::<_, f64>::new(&gpu, &model)?.predict(&graph)?,
+            DeviceNequip::<_, f64>::new(Arc::new(gpu), &model)?.predict(&graph)?,
         ),
         Err(e) => (
             format!("CPU emulation of the kernels ({e})"),
-            DeviceNequip::<_, f64>::new(&Emulator, &model)?.predict(&graph)?,
+            DeviceNequip::<_, f64>::new(Arc::new(Emulator), &model)?.predict(&graph)?,
         ),
     };
     println!("executor: {executor}");

@@ -5,7 +5,9 @@ use mlff_cuda::{
     Transpose, UvuPlan,
 };
 use mlff_e3::{Irrep, Irreps, Linear, MulIrrep, Parity};
-use mlff_nequip::{AtomicGraph, ConvLayer, Nequip, Prediction};
+use mlff_nequip::{AtomicGraph, ConvLayer, Nequip, Prediction, Predictor};
+
+use std::sync::Arc;
 
 use crate::error::{DeviceModelError, Result};
 use crate::graph::DeviceGraph;
@@ -72,8 +74,8 @@ pub struct DeviceOutput<B: Backend, T: DeviceReal> {
 
 /// A [`Nequip`] model put on a backend in precision `T`: weights and tables uploaded once,
 /// energies and forces computed with every intermediate on the backend.
-pub struct DeviceNequip<'b, B: Backend, T: DeviceReal> {
-    backend: &'b B,
+pub struct DeviceNequip<B: Backend, T: DeviceReal> {
+    backend: Arc<B>,
     model: Nequip,
     sh: ShPlan,
     radial: RadialPlan,
@@ -89,13 +91,14 @@ fn reals<T: DeviceReal>(values: &[f64]) -> Vec<T> {
     values.iter().map(|&v| T::from_f64(v)).collect()
 }
 
-impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
+impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
     /// Uploads `model`'s weights and operation tables to `backend`.
-    pub fn new(backend: &'b B, model: &Nequip) -> Result<Self> {
+    pub fn new(backend: Arc<B>, model: &Nequip) -> Result<Self> {
+        let b = &*backend;
         let arch = model.architecture();
         let params = model.params();
         let seg = |id| arch.layout.slice(params, id);
-        let upload = |v: &[f64]| backend.upload(&reals::<T>(v));
+        let upload = |v: &[f64]| b.upload(&reals::<T>(v));
         let sh = ShPlan::new(arch.sh.lmax(), true)?;
         let radial = RadialPlan::new(
             arch.bessel.num_basis(),
@@ -105,18 +108,21 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         let layers = arch
             .layers
             .iter()
-            .map(|layer| upload_layer(backend, model, layer))
+            .map(|layer| upload_layer(b, model, layer))
             .collect::<Result<_>>()?;
+        let readout = upload_readout(b, model)?;
+        let frequencies = upload(seg(arch.bessel_id))?;
+        let embed = upload(seg(arch.embed_id))?;
         Ok(Self {
-            backend,
+            backend: backend.clone(),
             model: model.clone(),
             sh,
             radial,
-            frequencies: upload(seg(arch.bessel_id))?,
-            embed: upload(seg(arch.embed_id))?,
+            frequencies,
+            embed,
             embed_width: arch.embed_width,
             layers,
-            readout: upload_readout(backend, model)?,
+            readout,
             readout_width: arch.readout_width,
         })
     }
@@ -125,12 +131,16 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
     pub fn model(&self) -> &Nequip {
         &self.model
     }
+    /// The executor.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
 
     /// Uploads the tables of a batch built by [`Nequip::graph`].
     pub fn upload_graph(&self, graph: &AtomicGraph) -> Result<DeviceGraph<B>> {
         let arch = self.model.architecture();
         let shifts = arch.layout.slice(self.model.params(), arch.shifts_id);
-        DeviceGraph::new(self.backend, graph, arch.num_types, shifts)
+        DeviceGraph::new(&*self.backend, graph, arch.num_types, shifts)
     }
 
     /// Energies and forces of every frame of `graph` at `positions` (`atoms × 3`, Å, on the
@@ -140,7 +150,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         graph: &DeviceGraph<B>,
         positions: &B::Buf<T>,
     ) -> Result<DeviceOutput<B, T>> {
-        let b = self.backend;
+        let b = &*self.backend;
         let (n, e) = (graph.num_atoms, graph.num_edges);
         let mut vecs = b.zeros(3 * e)?;
         b.edge_vectors(&graph.edges, positions, &mut vecs)?;
@@ -213,7 +223,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         graph: &DeviceGraph<B>,
         output: &DeviceOutput<B, T>,
     ) -> Result<Prediction> {
-        let b = self.backend;
+        let b = &*self.backend;
         let energies = b.download(&output.energies_unshifted)?;
         Ok(Prediction {
             energies: energies
@@ -245,7 +255,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         sh: &B::Buf<T>,
         emb: &B::Buf<T>,
     ) -> Result<(B::Buf<T>, LayerTape<B, T>)> {
-        let b = self.backend;
+        let b = &*self.backend;
         let (n, e, d) = (graph.num_atoms, graph.num_edges, layer.dims);
         let mut h = b.zeros(n * d.input)?;
         b.linear(
@@ -309,7 +319,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         emb: &B::Buf<T>,
         rows: usize,
     ) -> Result<RadialOutput<B, T>> {
-        let b = self.backend;
+        let b = &*self.backend;
         let mut hidden: Option<B::Buf<T>> = None;
         let mut slopes = Vec::new();
         for (i, dense) in layer.radial.iter().enumerate() {
@@ -346,7 +356,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         g_sh: &mut B::Buf<T>,
         g_emb: &mut B::Buf<T>,
     ) -> Result<B::Buf<T>> {
-        let b = self.backend;
+        let b = &*self.backend;
         let (n, e, d) = (graph.num_atoms, graph.num_edges, layer.dims);
         let mut g_pre = b.zeros(n * d.gate_in)?;
         b.gate_backward(&layer.gate, &tape.pre_gate, &g_out, &mut g_pre)?;
@@ -411,7 +421,7 @@ impl<'b, B: Backend, T: DeviceReal> DeviceNequip<'b, B, T> {
         g_out: B::Buf<T>,
         rows: usize,
     ) -> Result<B::Buf<T>> {
-        let b = self.backend;
+        let b = &*self.backend;
         let mut g = g_out;
         for (i, dense) in layer.radial.iter().enumerate().rev() {
             // ∂x = α ∂y Wᵀ
@@ -518,4 +528,25 @@ fn upload_readout<B: Backend, T: DeviceReal>(
         .collect();
     let plan = LinearPlan::new(&linear, alpha / path_weight, arch.num_types)?;
     Ok((b.upload_linear(&plan)?, b.upload(&reals::<T>(&per_type))?))
+}
+
+impl<B, T> Predictor for DeviceNequip<B, T>
+where
+    B: Backend,
+    T: DeviceReal,
+    Self: Send + Sync,
+{
+    fn model(&self) -> &Nequip {
+        &self.model
+    }
+    fn predict_graph(&self, graph: &AtomicGraph) -> mlff_nequip::Result<Prediction> {
+        self.predict(graph)
+            .map_err(|e| mlff_nequip::NequipError::Executor {
+                executor: self.backend.describe(),
+                message: e.to_string(),
+            })
+    }
+    fn executor(&self) -> String {
+        self.backend.describe()
+    }
 }

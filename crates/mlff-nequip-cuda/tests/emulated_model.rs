@@ -9,6 +9,7 @@ use mlff_nequip_cuda::DeviceNequip;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 struct Arch {
@@ -74,7 +75,7 @@ fn compare(a: &Arch, mols: &[(Vec<u8>, Vec<[f64; 3]>)]) {
     let m = model(a);
     let g = graph(&m, mols);
     let want = m.predict_as::<f64>(&g).unwrap();
-    let got = DeviceNequip::<_, f64>::new(&Emulator, &m)
+    let got = DeviceNequip::<_, f64>::new(Arc::new(Emulator), &m)
         .unwrap()
         .predict(&g)
         .unwrap();
@@ -120,6 +121,22 @@ fn paper_shaped_layers_with_an_isolated_atom_and_a_lone_frame() {
 }
 
 #[test]
+fn a_batch_of_isolated_atoms_has_no_edges_and_still_works() {
+    let a = Arch {
+        l_max: 1,
+        parity: true,
+        layers: 2,
+        mlp_depth: 1,
+        resnet: true,
+        seed: 5,
+    };
+    let lone = |z: u8| (vec![z], vec![[0.0, 0.0, 0.0]]);
+    let m = model(&a);
+    assert_eq!(graph(&m, &[lone(1), lone(8)]).num_edges(), 0);
+    compare(&a, &[lone(1), lone(8), lone(6)]);
+}
+
+#[test]
 fn f32_instantiation_tracks_the_cpu_f32_model() {
     let a = Arch {
         l_max: 2,
@@ -133,7 +150,7 @@ fn f32_instantiation_tracks_the_cpu_f32_model() {
     let mut r = ChaCha8Rng::seed_from_u64(4);
     let g = graph(&m, &[molecule(&mut r, 6), molecule(&mut r, 5)]);
     let want = m.predict_as::<f64>(&g).unwrap();
-    let got = DeviceNequip::<_, f32>::new(&Emulator, &m)
+    let got = DeviceNequip::<_, f32>::new(Arc::new(Emulator), &m)
         .unwrap()
         .predict(&g)
         .unwrap();
@@ -154,7 +171,7 @@ fn results_stay_on_the_backend_until_downloaded() {
     let m = model(&a);
     let mut r = ChaCha8Rng::seed_from_u64(12);
     let g = graph(&m, &[molecule(&mut r, 5)]);
-    let dev = DeviceNequip::<_, f64>::new(&Emulator, &m).unwrap();
+    let dev = DeviceNequip::<_, f64>::new(Arc::new(Emulator), &m).unwrap();
     let dg = dev.upload_graph(&g).unwrap();
     let pos = Emulator.upload(g.positions()).unwrap();
     let out = dev.energies_forces(&dg, &pos).unwrap();

@@ -27,16 +27,17 @@ fn gpu_energies_and_forces_match_the_cpu_model_in_f64_and_f32() {
     else {
         return;
     };
+    let gpu = std::sync::Arc::new(gpu);
     let (model, graph, _, _) = common::nequip_ethanol();
     let want = model.predict_as::<f64>(&graph).unwrap();
     for (precision, tol) in [("f64", 1e-10), ("f32", 1e-4)] {
         let got = if precision == "f64" {
-            DeviceNequip::<_, f64>::new(&gpu, &model)
+            DeviceNequip::<_, f64>::new(gpu.clone(), &model)
                 .unwrap()
                 .predict(&graph)
                 .unwrap()
         } else {
-            DeviceNequip::<_, f32>::new(&gpu, &model)
+            DeviceNequip::<_, f32>::new(gpu.clone(), &model)
                 .unwrap()
                 .predict(&graph)
                 .unwrap()

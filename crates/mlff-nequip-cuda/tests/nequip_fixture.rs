@@ -5,6 +5,7 @@ mod common;
 
 use mlff_cuda::Emulator;
 use mlff_nequip_cuda::DeviceNequip;
+use std::sync::Arc;
 
 fn max_rel_err(got: &[f64], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len());
@@ -18,7 +19,7 @@ fn max_rel_err(got: &[f64], want: &[f64]) -> f64 {
 #[test]
 fn emulated_device_model_matches_nequip_energies_and_forces() {
     let (model, graph, energy, forces) = common::nequip_ethanol();
-    let got = DeviceNequip::<_, f64>::new(&Emulator, &model)
+    let got = DeviceNequip::<_, f64>::new(Arc::new(Emulator), &model)
         .unwrap()
         .predict(&graph)
         .unwrap();

@@ -6,6 +6,14 @@ use thiserror::Error;
 /// Everything that can go wrong when building, loading or evaluating a NequIP model.
 #[derive(Debug, Error)]
 pub enum NequipError {
+    /// The executor running the model (e.g. a GPU) failed.
+    #[error("{executor} failed: {message}")]
+    Executor {
+        /// Which executor.
+        executor: String,
+        /// Its error.
+        message: String,
+    },
     /// A hyper-parameter is missing, out of range or inconsistent.
     #[error("invalid NequIP configuration: {0}")]
     Config(String),

@@ -30,8 +30,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::device::{Device, Executor};
 use data::{DataCache, DataSource};
 use execute::{CellProgress, RunContext};
 use grid::{CellSpec, Experiment};
@@ -90,6 +91,9 @@ pub struct ReproduceArgs {
     /// MD steps per stability run (overrides the preset; 0 disables experiment 5).
     #[arg(long)]
     pub md_steps: Option<usize>,
+    /// Where NequIP's test-set predictions and MD run (training stays on the CPU).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
 }
 
 /// Options of `run-cell`.
@@ -100,6 +104,9 @@ pub struct RunCellArgs {
     /// The run directory (holding run.json).
     #[arg(long, default_value = "results/quick-nequip")]
     pub run_dir: PathBuf,
+    /// Where NequIP's test-set predictions and MD run (training stays on the CPU).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
 }
 
 /// Options of `collect`.
@@ -272,13 +279,15 @@ pub fn prepare(args: &ReproduceArgs) -> Result<(RunDir, Manifest, Vec<CellSpec>,
     Ok((run, manifest, selected, cache))
 }
 
-/// Calls `f` with the run context of `manifest` (its model's factory, the code version).
+/// Calls `f` with the run context of `manifest` (its model's factory on `executor`, the code
+/// version).
 fn with_context<T>(
     manifest: &Manifest,
     cache: &DataCache,
+    executor: &Executor,
     f: impl FnOnce(&RunContext<'_>) -> Result<T>,
 ) -> Result<T> {
-    let factory = manifest.model.factory(manifest.plan.preset)?;
+    let factory = manifest.model.factory(manifest.plan.preset, executor)?;
     let version = code_version();
     f(&RunContext {
         plan: &manifest.plan,
@@ -286,6 +295,25 @@ fn with_context<T>(
         factory: factory.as_ref(),
         code_version: &version,
     })
+}
+
+/// Writes the run's manifest and the Slurm scripts of its cells into `dir` (the scripts pass
+/// `--device` on; nothing here needs the device).
+fn emit_slurm(args: &ReproduceArgs, dir: &Path) -> Result<()> {
+    let (run, manifest, selected, _) = prepare(args)?;
+    run.save_manifest(&manifest)?;
+    let options = slurm::SlurmOptions {
+        cpus_per_task: args.slurm_cpus,
+        time_limit: args.slurm_time.clone(),
+        extra: Vec::new(),
+        device: args.device,
+    };
+    let repo = std::env::current_dir()?;
+    let files = slurm::emit(dir, &repo, run.root(), &manifest.name, &selected, &options)?;
+    println!("{}", files.array.display());
+    println!("{}", files.collect.display());
+    println!("submit with: {}", files.submit.display());
+    Ok(())
 }
 
 /// Runs `reproduce`.
@@ -297,22 +325,14 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if let Some(dir) = &args.emit_slurm {
+        return emit_slurm(args, dir);
+    }
+    // Opened before anything is written, so a missing GPU is reported at once.
+    let executor = args.device.open()?;
     let (run, manifest, selected, cache) = prepare(args)?;
     run.save_manifest(&manifest)?;
-    if let Some(dir) = &args.emit_slurm {
-        let options = slurm::SlurmOptions {
-            cpus_per_task: args.slurm_cpus,
-            time_limit: args.slurm_time.clone(),
-            extra: Vec::new(),
-        };
-        let repo = std::env::current_dir()?;
-        let files = slurm::emit(dir, &repo, run.root(), &manifest.name, &selected, &options)?;
-        println!("{}", files.array.display());
-        println!("{}", files.collect.display());
-        println!("submit with: {}", files.submit.display());
-        return Ok(());
-    }
-    let failures = with_context(&manifest, &cache, |context| {
+    let failures = with_context(&manifest, &cache, &executor, |context| {
         run_cells(&run, &selected, context)
     })?;
     let results = run.finished_cells(&manifest);
@@ -407,7 +427,8 @@ pub fn run_cell(args: &RunCellArgs) -> Result<()> {
             tracing::info!("{stage} ({:.0}%)", fraction * 100.0);
         }
     }
-    let result = with_context(&manifest, &cache, |context| {
+    let executor = args.device.open()?;
+    let result = with_context(&manifest, &cache, &executor, |context| {
         execute::execute(cell, context, &LogProgress)
     })?;
     run.save_cell(&result)?;

@@ -4,6 +4,7 @@
 //! Units: datasets arrive in kcal/mol and Å (the runner converts); predictions are returned in
 //! the same units.
 
+use crate::device::Executor;
 use anyhow::Result;
 use clap::ValueEnum;
 use mlff_data::Dataset;
@@ -71,13 +72,16 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    /// The factory with the preset's hyper-parameters.
-    pub fn factory(self, preset: Preset) -> Result<Box<dyn ModelFactory>> {
+    /// The factory with the preset's hyper-parameters; NequIP predicts on `executor`.
+    pub fn factory(self, preset: Preset, executor: &Executor) -> Result<Box<dyn ModelFactory>> {
         match self {
             ModelKind::Baseline => Ok(Box::new(super::baseline_model::BaselineFactory::new(
                 preset,
             ))),
-            ModelKind::Nequip => Ok(Box::new(super::nequip_model::NequipFactory::new(preset))),
+            ModelKind::Nequip => Ok(Box::new(super::nequip_model::NequipFactory::new(
+                preset,
+                executor.clone(),
+            ))),
         }
     }
 }

@@ -6,12 +6,13 @@
 //! the paper-era rMD17 recipe (l_max 3, 5 layers, 64 features, AMSGrad, plateau schedule,
 //! EMA, early stopping).
 
+use crate::device::Executor;
 use anyhow::{Context, Result};
 use mlff_data::Dataset;
 use mlff_md::Potential;
 use mlff_nequip::{
-    Nequip, NequipConfig, NequipPotential, NumFeatures, apply_training_statistics, predict_dataset,
-    train,
+    DatasetBatches, Nequip, NequipConfig, NequipPotential, NumFeatures, Predictor,
+    apply_training_statistics, train,
 };
 use mlff_train::TrainConfig;
 use std::sync::Arc;
@@ -22,15 +23,17 @@ use super::preset::Preset;
 /// Optimiser steps of a `quick` cell.
 const QUICK_STEPS: usize = 1200;
 
-/// Trains NequIP models with a preset's hyper-parameters.
+/// Trains NequIP models with a preset's hyper-parameters (on the CPU) and predicts with them
+/// on an executor.
 pub struct NequipFactory {
     preset: Preset,
+    executor: Executor,
 }
 
 impl NequipFactory {
-    /// The factory of a preset.
-    pub fn new(preset: Preset) -> Self {
-        Self { preset }
+    /// The factory of a preset, predicting on `executor`.
+    pub fn new(preset: Preset, executor: Executor) -> Self {
+        Self { preset, executor }
     }
 
     fn model_config(&self, type_names: Vec<String>, seed: u64) -> NequipConfig {
@@ -124,8 +127,13 @@ impl ModelFactory for NequipFactory {
             "best_validation": state.best.as_ref().map(|b| b.metric),
             "train_wall_s": state.elapsed_s,
         });
+        let model = Arc::new(trained.model);
+        let predictor = self.executor.predictor(model.clone())?;
+        let mut summary = summary;
+        summary["executor"] = predictor.executor().into();
         Ok(Box::new(FittedNequip {
-            model: Arc::new(trained.model),
+            model,
+            predictor,
             summary,
         }))
     }
@@ -133,13 +141,21 @@ impl ModelFactory for NequipFactory {
 
 struct FittedNequip {
     model: Arc<Nequip>,
+    /// The model on the run's executor (the CPU model itself by default).
+    predictor: Arc<dyn Predictor>,
     summary: serde_json::Value,
 }
 
 impl FittedModel for FittedNequip {
     fn predict(&self, data: &Dataset) -> Result<Predictions> {
         let indices: Vec<usize> = (0..data.len()).collect();
-        let p = predict_dataset(&self.model, data, &indices, 32, |_| ())?;
+        let batches = DatasetBatches {
+            model: &self.model,
+            data,
+            indices: &indices,
+            batch_frames: 32,
+        };
+        let p = batches.predict(|g| self.predictor.predict_graph(g), |_| ())?;
         Ok(Predictions {
             energies: p.energies,
             forces: p.forces,
@@ -147,8 +163,8 @@ impl FittedModel for FittedNequip {
     }
 
     fn potential<'a>(&'a self, atomic_numbers: &[u8]) -> Result<Box<dyn Potential + 'a>> {
-        Ok(Box::new(NequipPotential::new(
-            self.model.clone(),
+        Ok(Box::new(NequipPotential::with_predictor(
+            self.predictor.clone(),
             atomic_numbers.to_vec(),
         )?))
     }

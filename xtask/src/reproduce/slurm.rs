@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::grid::CellSpec;
 use super::store::write_text;
+use crate::device::Device;
 
 /// Resources requested per array task.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct SlurmOptions {
     pub time_limit: String,
     /// Extra `#SBATCH` lines (e.g. `--partition=cpu`).
     pub extra: Vec<String>,
+    /// Where each cell's NequIP inference runs (`cuda` also requests one GPU per task).
+    pub device: Device,
 }
 
 /// The files written.
@@ -68,6 +71,14 @@ pub fn emit(
 
     let mut array = String::new();
     header(&mut array, &format!("mlffbench-{run_name}"), &logs, options);
+    let device_arg = match options.device {
+        Device::Cpu => "",
+        Device::Cuda => {
+            let _ = writeln!(array, "#SBATCH --gres=gpu:1");
+            " --device cuda"
+        }
+        Device::Emulated => " --device emulated",
+    };
     let _ = writeln!(array, "#SBATCH --array=0-{}", cells.len() - 1);
     let _ = writeln!(array, "set -euo pipefail");
     let _ = writeln!(array, "cd {}", quote(&repo.display().to_string()));
@@ -83,7 +94,7 @@ pub fn emit(
     // MLFFBENCH_XTASK replaces `cargo xtask` (e.g. a prebuilt binary); unquoted on purpose.
     let _ = writeln!(
         array,
-        "exec ${{MLFFBENCH_XTASK:-cargo xtask}} run-cell \"${{CELLS[$SLURM_ARRAY_TASK_ID]}}\" --run-dir {run_arg}"
+        "exec ${{MLFFBENCH_XTASK:-cargo xtask}} run-cell \"${{CELLS[$SLURM_ARRAY_TASK_ID]}}\" --run-dir {run_arg}{device_arg}"
     );
 
     let mut collect = String::new();

@@ -91,7 +91,7 @@ pub fn linear_matches_mlff_e3<B: Backend>(b: &B, tol: f64) {
 /// transposes, with `β ≠ 0`.
 pub fn gemm_matches_direct_products<B: Backend>(b: &B, tol: f64) {
     let mut r = rng(402);
-    for (m, n, k) in [(1, 1, 1), (7, 5, 3), (64, 33, 17), (3, 0, 4)] {
+    for (m, n, k) in [(1, 1, 1), (7, 5, 3), (64, 33, 17), (3, 0, 4), (2, 3, 0)] {
         for ta in [Transpose::No, Transpose::Yes] {
             for tb in [Transpose::No, Transpose::Yes] {
                 let a = uniform(&mut r, m * k, -1.0, 1.0);
@@ -179,4 +179,16 @@ pub fn elementwise_ops_match_direct_formulas<B: Backend>(b: &B, tol: f64) {
         &want,
         tol,
     );
+}
+
+/// Empty buffers (a batch without edges) upload, download and pass through launches.
+pub fn empty_buffers_round_trip<B: Backend>(b: &B) {
+    let empty = b.upload::<f64>(&[]).unwrap();
+    assert_eq!(B::len(&empty), 0);
+    assert!(b.download(&empty).unwrap().is_empty());
+    let mut lengths = b.zeros::<f64>(0).unwrap();
+    b.edge_lengths(&empty, &mut lengths).unwrap();
+    assert!(b.download(&lengths).unwrap().is_empty());
+    let one = b.upload(&[2.5]).unwrap();
+    assert_eq!(b.download(&one).unwrap(), vec![2.5]);
 }
