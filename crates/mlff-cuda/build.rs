@@ -1,6 +1,7 @@
 //! Compiles the CUDA kernel sources as C++ (with emulation/shim.h) for the CPU emulation that
-//! `mlff_cuda::emulator` exposes: once for f64, once for f32. Compiler warnings surface as cargo
-//! warnings (`-Wall -Wextra`), so a kernel edit that warns breaks the warning-free build rule.
+//! `mlff_cuda::emulator` exposes: for f64, f32 and dual numbers over each. Compiler warnings
+//! surface as cargo warnings (`-Wall -Wextra`), so a kernel edit that warns breaks the
+//! warning-free build rule.
 
 fn main() {
     for dir in ["kernels", "emulation"] {
@@ -14,11 +15,10 @@ fn main() {
     build()
         .file("emulation/shim.cpp")
         .compile("mlff_cuda_emu_shim");
-    build()
-        .file("emulation/kernels.cpp")
-        .define("MLFF_EMU_F64", None)
-        .compile("mlff_cuda_emu_f64");
-    build()
-        .file("emulation/kernels.cpp")
-        .compile("mlff_cuda_emu_f32");
+    for name in ["f64", "f32", "df64", "df32"] {
+        build()
+            .file("emulation/kernels.cpp")
+            .define(&format!("MLFF_EMU_{}", name.to_uppercase()), None)
+            .compile(&format!("mlff_cuda_emu_{name}"));
+    }
 }

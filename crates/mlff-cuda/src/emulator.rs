@@ -13,6 +13,7 @@ use crate::plan::{
     SortedScatter, UvuPlan, edge_count, grid_size,
 };
 use crate::real::DeviceReal;
+use crate::real::sealed::EmulatedReal;
 
 unsafe extern "C" {
     fn mlff_emu_set_thread(block: u32, thread: u32, block_dim: u32, grid_dim: u32);
@@ -275,6 +276,8 @@ macro_rules! emulated_kernels {
 
 emulated_kernels!(kernels_f64, f64, "f64");
 emulated_kernels!(kernels_f32, f32, "f32");
+emulated_kernels!(kernels_df64, mlff_e3::Dual<f64>, "df64");
+emulated_kernels!(kernels_df32, mlff_e3::Dual<f32>, "df32");
 
 /// Runs `thread` for every (block, thread) of a 1-D launch over `work_items` items.
 fn run_grid(work_items: usize, mut thread: impl FnMut()) -> Result<()> {
@@ -291,7 +294,7 @@ fn run_grid(work_items: usize, mut thread: impl FnMut()) -> Result<()> {
     Ok(())
 }
 
-fn to_real<T: DeviceReal>(values: &[f64]) -> Vec<T> {
+fn to_real<T: mlff_e3::Scalar>(values: &[f64]) -> Vec<T> {
     values.iter().map(|&c| T::from_f64(c)).collect()
 }
 
@@ -808,7 +811,7 @@ impl Backend for Emulator {
 
 /// Runs `tp_contract` (one role of the tensor product) over its grid.
 #[allow(unsafe_code)]
-fn contract<T: DeviceReal>(
+fn contract<T: mlff_e3::Scalar + EmulatedReal>(
     table: &ContractTable,
     n: usize,
     (a, width_a): (&[T], usize),
@@ -837,3 +840,6 @@ fn contract<T: DeviceReal>(
         )
     })
 }
+
+#[cfg(test)]
+mod dual_tests;

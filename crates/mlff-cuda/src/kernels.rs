@@ -7,31 +7,49 @@ use cudarc::nvrtc::{CompileError, CompileOptions, Ptx, compile_ptx_with_opts};
 
 use crate::error::{CudaError, Result};
 
-/// Floating-point precision a kernel is compiled for.
+/// Number type a kernel is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Precision {
     /// `float`.
     F32,
     /// `double`.
     F64,
+    /// Dual numbers over `float` (kernels/dual.cuh): values with a directional derivative.
+    DualF32,
+    /// Dual numbers over `double`.
+    DualF64,
 }
 
 impl Precision {
-    /// Both precisions.
-    pub const ALL: [Precision; 2] = [Precision::F32, Precision::F64];
+    /// Every instantiation.
+    pub const ALL: [Precision; 4] = [
+        Precision::F32,
+        Precision::F64,
+        Precision::DualF32,
+        Precision::DualF64,
+    ];
 
-    /// `f32` or `f64`: also the suffix of the exported kernel names.
+    /// `f32`, `f64`, `df32` or `df64`: also the suffix of the exported kernel names.
     pub fn name(self) -> &'static str {
         match self {
             Precision::F32 => "f32",
             Precision::F64 => "f64",
+            Precision::DualF32 => "df32",
+            Precision::DualF64 => "df64",
         }
     }
 
-    fn c_type(self) -> &'static str {
+    /// The lines defining `real` for this instantiation.
+    fn real_definition(self) -> String {
         match self {
-            Precision::F32 => "float",
-            Precision::F64 => "double",
+            Precision::F32 => "typedef float real;\n".into(),
+            Precision::F64 => "typedef double real;\n".into(),
+            Precision::DualF32 => {
+                format!("typedef float mlff_base;\n{DUAL_HEADER}\ntypedef mlff_dual real;\n")
+            }
+            Precision::DualF64 => {
+                format!("typedef double mlff_base;\n{DUAL_HEADER}\ntypedef mlff_dual real;\n")
+            }
         }
     }
 }
@@ -49,6 +67,9 @@ pub struct KernelFile {
 
 /// The header every kernel file is compiled after.
 pub const COMMON_HEADER: &str = include_str!("../kernels/common.cuh");
+
+/// The dual-number type of the `Dual*` instantiations.
+pub const DUAL_HEADER: &str = include_str!("../kernels/dual.cuh");
 
 macro_rules! kernel_file {
     ($file:literal, [$($k:literal),+]) => {
@@ -91,8 +112,8 @@ pub fn exported_name(kernel: &str, precision: Precision) -> String {
 /// The complete NVRTC program text of `file` in `precision`.
 pub fn program_source(file: &KernelFile, precision: Precision) -> String {
     format!(
-        "typedef {} real;\n#define MLFF_KERNEL(name) name##_{}\n{COMMON_HEADER}\n{}",
-        precision.c_type(),
+        "{}#define MLFF_KERNEL(name) name##_{}\n{COMMON_HEADER}\n{}",
+        precision.real_definition(),
         precision.name(),
         file.source
     )
