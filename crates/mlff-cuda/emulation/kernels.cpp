@@ -34,6 +34,7 @@ typedef mlff_dual real;
 #include "../kernels/elementwise.cu"
 #include "../kernels/gate.cu"
 #include "../kernels/gather.cu"
+#include "../kernels/gemm.cu"
 #include "../kernels/linear.cu"
 #include "../kernels/radial_embedding.cu"
 #include "../kernels/scatter_sum.cu"

@@ -202,31 +202,31 @@ macro_rules! launch {
 }
 
 /// A [`UvuPlan`]'s tables on the device.
-pub struct DeviceUvuPlan<T> {
+pub struct DeviceUvuPlan<T: DeviceReal> {
     plan: UvuPlan,
     forward: DeviceContract<T>,
     grad_x1: DeviceContract<T>,
     grad_x2: DeviceContract<T>,
     wterms: CudaSlice<i32>,
     ijk: CudaSlice<i32>,
-    wcoef: CudaSlice<T>,
+    wcoef: CudaSlice<T::Repr>,
 }
 
-struct DeviceContract<T> {
+struct DeviceContract<T: DeviceReal> {
     rows: usize,
     row_start: CudaSlice<i32>,
     terms: CudaSlice<i32>,
     pairs: CudaSlice<i32>,
-    coef: CudaSlice<T>,
+    coef: CudaSlice<T::Repr>,
 }
 
 /// A [`GatePlan`]'s tables on the device.
-pub struct DeviceGatePlan<T> {
+pub struct DeviceGatePlan<T: DeviceReal> {
     plan: GatePlan,
     out_table: CudaSlice<i32>,
-    out_scale: CudaSlice<T>,
+    out_scale: CudaSlice<T::Repr>,
     in_table: CudaSlice<i32>,
-    in_scale: CudaSlice<T>,
+    in_scale: CudaSlice<T::Repr>,
 }
 
 /// A [`SortedScatter`] on the device.
@@ -247,12 +247,12 @@ pub struct DeviceEdgeGraph {
 
 /// `len` reals on the device. CUDA cannot allocate 0 bytes, so an empty buffer is backed by
 /// one unused element; lengths, checks and downloads see `len`, never the padding.
-pub struct DeviceBuffer<T> {
-    data: CudaSlice<T>,
+pub struct DeviceBuffer<T: DeviceReal> {
+    data: CudaSlice<T::Repr>,
     len: usize,
 }
 
-impl<T> DeviceBuffer<T> {
+impl<T: DeviceReal> DeviceBuffer<T> {
     /// Number of values.
     pub fn len(&self) -> usize {
         self.len
@@ -262,17 +262,17 @@ impl<T> DeviceBuffer<T> {
         self.len == 0
     }
     /// The allocation (at least one element), e.g. for other cudarc calls.
-    pub fn raw(&self) -> &CudaSlice<T> {
+    pub fn raw(&self) -> &CudaSlice<T::Repr> {
         &self.data
     }
     /// The allocation, mutably.
-    pub fn raw_mut(&mut self) -> &mut CudaSlice<T> {
+    pub fn raw_mut(&mut self) -> &mut CudaSlice<T::Repr> {
         &mut self.data
     }
 }
 
 /// A [`LinearPlan`]'s tables on the device.
-pub struct DeviceLinearPlan<T> {
+pub struct DeviceLinearPlan<T: DeviceReal> {
     plan: LinearPlan,
     forward: DeviceLinearTable<T>,
     transpose: DeviceLinearTable<T>,
@@ -280,10 +280,10 @@ pub struct DeviceLinearPlan<T> {
     no_sets: CudaSlice<i32>,
 }
 
-struct DeviceLinearTable<T> {
+struct DeviceLinearTable<T: DeviceReal> {
     col_start: CudaSlice<i32>,
     terms: CudaSlice<i32>,
-    coef: CudaSlice<T>,
+    coef: CudaSlice<T::Repr>,
 }
 
 /// A [`GatherIndex`] on the device.
@@ -301,10 +301,10 @@ impl CudaBackend {
         &self,
         table: &DeviceContract<T>,
         n: usize,
-        (a, width_a): (&CudaSlice<T>, usize),
-        (b, width_b): (&CudaSlice<T>, usize),
-        (w, num_w): (&CudaSlice<T>, usize),
-        out: &mut CudaSlice<T>,
+        (a, width_a): (&CudaSlice<T::Repr>, usize),
+        (b, width_b): (&CudaSlice<T::Repr>, usize),
+        (w, num_w): (&CudaSlice<T::Repr>, usize),
+        out: &mut CudaSlice<T::Repr>,
     ) -> Result<()> {
         let (n32, rows) = (n as i32, table.rows as i32);
         let (wa, wb, nw) = (width_a as i32, width_b as i32, num_w as i32);
@@ -337,7 +337,7 @@ impl CudaBackend {
             row_start: self.copy_to_device(&t.row_start)?,
             terms: self.upload_nonempty(&t.terms)?,
             pairs: self.upload_nonempty(&t.pairs)?,
-            coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
+            coef: self.upload_nonempty(&T::as_repr(&reals::<T>(&t.coef)))?,
         })
     }
 
@@ -372,7 +372,7 @@ impl Backend for CudaBackend {
             return Backend::zeros(self, 0);
         }
         Ok(DeviceBuffer {
-            data: self.copy_to_device(host)?,
+            data: self.copy_to_device(&T::as_repr(host))?,
             len: host.len(),
         })
     }
@@ -380,7 +380,7 @@ impl Backend for CudaBackend {
         if buf.is_empty() {
             return Ok(Vec::new());
         }
-        self.copy_to_host(&buf.data)
+        Ok(T::from_repr(self.copy_to_host(&buf.data)?))
     }
     fn zeros<T: DeviceReal>(&self, len: usize) -> Result<DeviceBuffer<T>> {
         Ok(DeviceBuffer {
@@ -402,7 +402,7 @@ impl Backend for CudaBackend {
             grad_x2: self.upload_contract(plan.grad_x2())?,
             wterms: self.upload_nonempty(&w.wterms)?,
             ijk: self.upload_nonempty(&w.ijk)?,
-            wcoef: self.upload_nonempty(&reals::<T>(&w.coef))?,
+            wcoef: self.upload_nonempty(&T::as_repr(&reals::<T>(&w.coef)))?,
         })
     }
 
@@ -411,9 +411,9 @@ impl Backend for CudaBackend {
         Ok(DeviceGatePlan {
             plan: plan.clone(),
             out_table: self.upload_nonempty(plan.out_table())?,
-            out_scale: self.upload_nonempty(&reals::<T>(plan.out_scale()))?,
+            out_scale: self.upload_nonempty(&T::as_repr(&reals::<T>(plan.out_scale())))?,
             in_table: self.upload_nonempty(plan.in_table())?,
-            in_scale: self.upload_nonempty(&reals::<T>(plan.in_scale()))?,
+            in_scale: self.upload_nonempty(&T::as_repr(&reals::<T>(plan.in_scale())))?,
         })
     }
 
@@ -501,7 +501,7 @@ impl Backend for CudaBackend {
             frequencies.len(),
             &[("bessel out", out.len())],
         )?;
-        let r_max = T::from_f64(plan.r_max());
+        let r_max = T::from_f64(plan.r_max()).to_repr();
         launch!(
             self,
             T,
@@ -546,7 +546,7 @@ impl Backend for CudaBackend {
             grad_frequencies.len(),
             nb as usize,
         )?;
-        let r_max = T::from_f64(plan.r_max());
+        let r_max = T::from_f64(plan.r_max()).to_repr();
         launch!(
             self,
             T,
@@ -835,7 +835,7 @@ impl Backend for CudaBackend {
             Ok(DeviceLinearTable {
                 col_start: self.copy_to_device(&t.col_start)?,
                 terms: self.upload_nonempty(&t.terms)?,
-                coef: self.upload_nonempty(&reals::<T>(&t.coef))?,
+                coef: self.upload_nonempty(&T::as_repr(&reals::<T>(&t.coef)))?,
             })
         };
         Ok(DeviceLinearPlan {
@@ -963,7 +963,7 @@ impl Backend for CudaBackend {
         y: &mut DeviceBuffer<T>,
     ) -> Result<()> {
         check_len("add_scaled y", y.len(), x.len())?;
-        let (n, a) = (x.len() as i64, T::from_f64(a));
+        let (n, a) = (x.len() as i64, T::from_f64(a).to_repr());
         launch!(
             self,
             T,
@@ -984,22 +984,53 @@ impl Backend for CudaBackend {
         if shape.m == 0 || shape.n == 0 {
             return Ok(());
         }
-        let blas = self.blas()?;
-        // SAFETY: `cublas_gemm_config` derives the sizes and leading dimensions from `shape`,
-        // whose buffer lengths were just checked.
-        unsafe {
-            T::cublas_gemm(
-                &blas,
-                cublas_gemm_config(&shape),
-                b.raw(),
-                a.raw(),
-                c.raw_mut(),
-            )
+        if matches!(T::PRECISION, Precision::F32 | Precision::F64) {
+            let blas = self.blas()?;
+            // SAFETY: `cublas_gemm_config` derives the sizes and leading dimensions from
+            // `shape`, whose buffer lengths were just checked.
+            let done = unsafe {
+                T::cublas_gemm(
+                    &blas,
+                    cublas_gemm_config(&shape),
+                    b.raw(),
+                    a.raw(),
+                    c.raw_mut(),
+                )
+            };
+            if let Some(result) = done {
+                return result;
+            }
         }
-        .map_err(|e| CudaError::Driver {
-            what: "cuBLAS gemm",
-            message: e.to_string(),
-        })
+        // Types cuBLAS does not have (duals): the row-major kernel.
+        let [(ar, ac), (br, bc)] = shape.operand_strides();
+        let [m, n, k, ar, ac, br, bc] =
+            [shape.m, shape.n, shape.k, ar, ac, br, bc].map(|v| v as i32);
+        let (alpha, beta) = (
+            T::from_f64(shape.alpha).to_repr(),
+            T::from_f64(shape.beta).to_repr(),
+        );
+        let use_beta = i32::from(shape.beta != 0.0);
+        launch!(
+            self,
+            T,
+            "gemm_rows",
+            shape.m * shape.n,
+            [
+                &m,
+                &n,
+                &k,
+                &alpha,
+                a.raw(),
+                &ar,
+                &ac,
+                b.raw(),
+                &br,
+                &bc,
+                &beta,
+                &use_beta,
+                c.raw_mut()
+            ]
+        )
     }
 }
 
@@ -1007,7 +1038,7 @@ impl Backend for CudaBackend {
 /// `Cᵀ = op(B)ᵀ op(A)ᵀ` column-major, so the operands swap and each keeps its own flag; a
 /// row-major matrix read column-major is its transpose, with the row length as leading
 /// dimension. The caller passes `B` first, then `A`.
-fn cublas_gemm_config<T: DeviceReal>(shape: &GemmShape) -> GemmConfig<T> {
+fn cublas_gemm_config(shape: &GemmShape) -> GemmConfig<f64> {
     let op = |t: Transpose| match t {
         Transpose::No => cublasOperation_t::CUBLAS_OP_N,
         Transpose::Yes => cublasOperation_t::CUBLAS_OP_T,
@@ -1019,11 +1050,11 @@ fn cublas_gemm_config<T: DeviceReal>(shape: &GemmShape) -> GemmConfig<T> {
         m: n,
         n: m,
         k,
-        alpha: T::from_f64(shape.alpha),
+        alpha: shape.alpha,
         // cuBLAS wants leading dimensions ≥ 1 even for empty inner products (k = 0).
         lda: if shape.trans_b == Transpose::No { n } else { k }.max(1),
         ldb: if shape.trans_a == Transpose::No { k } else { m }.max(1),
-        beta: T::from_f64(shape.beta),
+        beta: shape.beta,
         ldc: n.max(1),
     }
 }

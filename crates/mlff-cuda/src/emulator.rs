@@ -13,7 +13,6 @@ use crate::plan::{
     SortedScatter, UvuPlan, edge_count, grid_size,
 };
 use crate::real::DeviceReal;
-use crate::real::sealed::EmulatedReal;
 
 unsafe extern "C" {
     fn mlff_emu_set_thread(block: u32, thread: u32, block_dim: u32, grid_dim: u32);
@@ -87,6 +86,22 @@ pub struct EmulatedKernels<R> {
         *mut R,
     ),
     silu_with_slope: unsafe extern "C" fn(i64, *mut R, *mut R),
+    #[allow(clippy::type_complexity)]
+    gemm_rows: unsafe extern "C" fn(
+        i32,
+        i32,
+        i32,
+        R,
+        *const R,
+        i32,
+        i32,
+        *const R,
+        i32,
+        i32,
+        R,
+        i32,
+        *mut R,
+    ),
     mul_assign: unsafe extern "C" fn(i64, *const R, *mut R),
     add_scaled: unsafe extern "C" fn(i64, R, *const R, *mut R),
 }
@@ -236,6 +251,22 @@ macro_rules! emulated_kernels {
                     w: *const R,
                     out: *mut R,
                 );
+                #[link_name = concat!("gemm_rows_", $suffix)]
+                pub fn gemm_rows(
+                    m: i32,
+                    n: i32,
+                    k: i32,
+                    alpha: R,
+                    a: *const R,
+                    a_row: i32,
+                    a_col: i32,
+                    b: *const R,
+                    b_row: i32,
+                    b_col: i32,
+                    beta: R,
+                    use_beta: i32,
+                    c: *mut R,
+                );
                 #[link_name = concat!("silu_with_slope_", $suffix)]
                 pub fn silu_with_slope(n: i64, x: *mut R, slope: *mut R);
                 #[link_name = concat!("mul_assign_", $suffix)]
@@ -265,6 +296,7 @@ macro_rules! emulated_kernels {
                     edge_lengths_vjp: $module::edge_lengths_vjp,
                     linear_rows: $module::linear_rows,
                     silu_with_slope: $module::silu_with_slope,
+                    gemm_rows: $module::gemm_rows,
                     mul_assign: $module::mul_assign,
                     add_scaled: $module::add_scaled,
                 };
@@ -294,7 +326,7 @@ fn run_grid(work_items: usize, mut thread: impl FnMut()) -> Result<()> {
     Ok(())
 }
 
-fn to_real<T: mlff_e3::Scalar>(values: &[f64]) -> Vec<T> {
+fn to_real<T: DeviceReal>(values: &[f64]) -> Vec<T> {
     values.iter().map(|&c| T::from_f64(c)).collect()
 }
 
@@ -780,7 +812,7 @@ impl Backend for Emulator {
         })
     }
 
-    /// The reference product cuBLAS computes on a GPU: a plain triple loop, `k` ascending.
+    /// Runs kernels/gemm.cu, the product the GPU runs for duals (and cuBLAS for floats).
     fn gemm<T: DeviceReal>(
         &self,
         shape: GemmShape,
@@ -790,28 +822,34 @@ impl Backend for Emulator {
     ) -> Result<()> {
         shape.check(a.len(), b.len(), c.len())?;
         let [(ar, ac), (br, bc)] = shape.operand_strides();
+        let [m, n, kk, ar, ac, br, bc] =
+            [shape.m, shape.n, shape.k, ar, ac, br, bc].map(|v| v as i32);
         let (alpha, beta) = (T::from_f64(shape.alpha), T::from_f64(shape.beta));
-        for i in 0..shape.m {
-            for j in 0..shape.n {
-                let mut acc = T::zero();
-                for l in 0..shape.k {
-                    acc += a[i * ar + l * ac] * b[l * br + j * bc];
-                }
-                let cij = &mut c[i * shape.n + j];
-                *cij = if shape.beta == 0.0 {
-                    alpha * acc
-                } else {
-                    alpha * acc + beta * *cij
-                };
-            }
-        }
-        Ok(())
+        let use_beta = i32::from(shape.beta != 0.0);
+        let k = T::emulated().gemm_rows;
+        run_grid(shape.m * shape.n, || unsafe {
+            k(
+                m,
+                n,
+                kk,
+                alpha,
+                a.as_ptr(),
+                ar,
+                ac,
+                b.as_ptr(),
+                br,
+                bc,
+                beta,
+                use_beta,
+                c.as_mut_ptr(),
+            )
+        })
     }
 }
 
 /// Runs `tp_contract` (one role of the tensor product) over its grid.
 #[allow(unsafe_code)]
-fn contract<T: mlff_e3::Scalar + EmulatedReal>(
+fn contract<T: DeviceReal>(
     table: &ContractTable,
     n: usize,
     (a, width_a): (&[T], usize),
@@ -840,6 +878,3 @@ fn contract<T: mlff_e3::Scalar + EmulatedReal>(
         )
     })
 }
-
-#[cfg(test)]
-mod dual_tests;

@@ -97,6 +97,7 @@ pub const KERNEL_FILES: &[KernelFile] = &[
         "elementwise.cu",
         ["silu_with_slope", "mul_assign", "add_scaled"]
     ),
+    kernel_file!("gemm.cu", ["gemm_rows"]),
 ];
 
 /// The file exporting `kernel`.

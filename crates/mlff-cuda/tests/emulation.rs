@@ -352,3 +352,8 @@ fn edge_lengths_silu_and_elementwise_kernels_match_direct_formulas() {
 fn empty_buffers_round_trip() {
     common::pipeline_ops::empty_buffers_round_trip(&Emulator);
 }
+
+#[test]
+fn kernels_on_dual_numbers_match_mlff_e3() {
+    common::dual_ops::kernels_on_duals_match_mlff_e3(&Emulator);
+}

@@ -8,7 +8,7 @@ use mlff_cuda::{
     Backend, CudaBackend, CudaError, EdgeGraph, GatePlan, GatherIndex, RadialPlan, ShPlan,
     SortedScatter, UvuPlan,
 };
-use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, TensorProduct, Weights};
+use mlff_e3::{Activation, Irreps, NormalizedActivation, ScatterPlan, Weights};
 
 const TOL: f64 = 1e-12;
 
@@ -185,13 +185,7 @@ fn gather_scatter_edges_and_tensor_product_on_the_gpu() {
     mlff_e3::edge_vectors_vjp(&g, &by_tip, &by_origin, &mut want).unwrap();
     assert_eq!(gpu.download(&gp).unwrap(), want);
 
-    let irreps = |s: &str| s.parse::<Irreps>().unwrap();
-    let tp = TensorProduct::nequip_convolution(
-        &irreps("8x0e+8x1o+8x2e"),
-        &Irreps::spherical_harmonics(3),
-        &irreps("8x0e+8x1o+8x2e+8x3o"),
-    )
-    .unwrap();
+    let tp = common::nequip_convolution("8x0e+8x1o+8x2e", 3, "8x0e+8x1o+8x2e+8x3o");
     let plan = UvuPlan::new(&tp).unwrap();
     let dplan = gpu.upload_uvu::<f64>(&plan).unwrap();
     let [d1, d2, d3] = plan.dims();
@@ -268,5 +262,12 @@ fn edge_lengths_silu_and_elementwise_kernels_on_the_gpu() {
 fn empty_buffers_on_the_gpu() {
     if let Some(gpu) = gpu_or_skip("empty_buffers_on_the_gpu") {
         common::pipeline_ops::empty_buffers_round_trip(&gpu);
+    }
+}
+
+#[test]
+fn kernels_on_dual_numbers_on_the_gpu() {
+    if let Some(gpu) = gpu_or_skip("kernels_on_dual_numbers_on_the_gpu") {
+        common::dual_ops::kernels_on_duals_match_mlff_e3(&gpu);
     }
 }

@@ -92,13 +92,7 @@ fn radial_backward_matches_finite_differences() {
 
 #[test]
 fn tensor_product_backward_matches_finite_differences() {
-    let irreps = |s: &str| s.parse::<Irreps>().unwrap();
-    let tp = TensorProduct::nequip_convolution(
-        &irreps("3x0e+2x1o+2x2e"),
-        &Irreps::spherical_harmonics(2),
-        &irreps("3x0e+3x1o+3x2e"),
-    )
-    .unwrap();
+    let tp = common::nequip_convolution("3x0e+2x1o+2x2e", 2, "3x0e+3x1o+3x2e");
     let plan = UvuPlan::new(&tp).unwrap();
     let [d1, d2, d3] = plan.dims();
     let (n, wn) = (5, plan.weight_numel());

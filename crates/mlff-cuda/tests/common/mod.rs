@@ -1,6 +1,7 @@
 //! Seeded random inputs and tolerance checks shared by the test files.
 #![allow(dead_code)]
 
+pub mod dual_ops;
 pub mod pipeline_ops;
 
 use rand::{Rng, SeedableRng};
@@ -32,4 +33,14 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
 pub fn notice(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "NOTICE: {message}");
+}
+
+/// NequIP's convolution product `features ⊗ Y_{≤lmax} → out` (irreps as text).
+pub fn nequip_convolution(features: &str, lmax: u32, out: &str) -> mlff_e3::TensorProduct {
+    mlff_e3::TensorProduct::nequip_convolution(
+        &features.parse().unwrap(),
+        &mlff_e3::Irreps::spherical_harmonics(lmax),
+        &out.parse().unwrap(),
+    )
+    .unwrap()
 }
