@@ -48,3 +48,39 @@ extern "C" __global__ void MLFF_KERNEL(linear_rows)(int rows, int width_src, int
     }
     out[k] = acc;
 }
+
+// Weight gradient of the map, summed over the rows of each weight set s:
+//     grad_w[s, (p, u, w)] = a_p Σ_{n: set(n) = s} Σ_m x[n, i + u d + m] g[n, o + w d + m]
+// The host gives each weight its (x_start, g_start, d) and coefficient a_p. With per_set = 0
+// there is one set and every row counts (weight_set is not read). One thread per (set, weight),
+// looping over the rows: no atomics, so the sum order is fixed.
+extern "C" __global__ void MLFF_KERNEL(linear_weight_grad)(int rows, int width_x, int width_g,
+                                                           int num_weights, int num_sets,
+                                                           const int* __restrict__ wterms,
+                                                           const real* __restrict__ wcoef,
+                                                           const int* __restrict__ weight_set,
+                                                           int per_set,
+                                                           const real* __restrict__ x,
+                                                           const real* __restrict__ g,
+                                                           real* __restrict__ grad_w)
+{
+    long long idx = mlff_thread_index();
+    if (idx >= (long long)num_sets * num_weights) {
+        return;
+    }
+    int s = (int)(idx / num_weights);
+    int k = (int)(idx % num_weights);
+    int x_start = wterms[3 * k], g_start = wterms[3 * k + 1], dim = wterms[3 * k + 2];
+    real acc = 0;
+    for (long long n = 0; n < rows; ++n) {
+        if (per_set && weight_set[n] != s) {
+            continue;
+        }
+        const real* xr = x + n * width_x + x_start;
+        const real* gr = g + n * width_g + g_start;
+        for (int m = 0; m < dim; ++m) {
+            acc += xr[m] * gr[m];
+        }
+    }
+    grad_w[idx] = wcoef[k] * acc;
+}

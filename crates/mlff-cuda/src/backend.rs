@@ -227,6 +227,16 @@ pub trait Backend {
         sets: Option<&Self::Gather>,
         out: &mut Self::Buf<T>,
     ) -> Result<()>;
+    /// Weight gradient of a linear map for inputs `x` and output cotangents `g`, summed over
+    /// the rows of each weight set (`grad_w`: `num_sets × weight_numel`, overwritten).
+    fn linear_weight_grad<T: DeviceReal>(
+        &self,
+        plan: &Self::Linear<T>,
+        x: &Self::Buf<T>,
+        g: &Self::Buf<T>,
+        sets: Option<&Self::Gather>,
+        grad_w: &mut Self::Buf<T>,
+    ) -> Result<()>;
     /// SiLU in place, writing its derivative at the input into `slope`.
     fn silu_with_slope<T: DeviceReal>(
         &self,

@@ -276,8 +276,15 @@ pub struct DeviceLinearPlan<T: DeviceReal> {
     plan: LinearPlan,
     forward: DeviceLinearTable<T>,
     transpose: DeviceLinearTable<T>,
+    weight_grad: DeviceWeightGrad<T>,
     /// Stands in for the set indices of a shared-weight launch (never read).
     no_sets: CudaSlice<i32>,
+}
+
+/// Per-weight terms and coefficients of the weight-gradient kernel.
+struct DeviceWeightGrad<T: DeviceReal> {
+    terms: CudaSlice<i32>,
+    coef: CudaSlice<T::Repr>,
 }
 
 struct DeviceLinearTable<T: DeviceReal> {
@@ -842,6 +849,10 @@ impl Backend for CudaBackend {
             plan: plan.clone(),
             forward: table(plan.forward())?,
             transpose: table(plan.transpose())?,
+            weight_grad: DeviceWeightGrad {
+                terms: self.upload_nonempty(plan.weight_terms())?,
+                coef: self.upload_nonempty(&T::as_repr(&reals::<T>(plan.weight_coef())))?,
+            },
             no_sets: self.alloc_zeroed(1)?,
         })
     }
@@ -926,6 +937,47 @@ impl Backend for CudaBackend {
                 src.raw(),
                 weights.raw(),
                 out.raw_mut()
+            ]
+        )
+    }
+
+    fn linear_weight_grad<T: DeviceReal>(
+        &self,
+        plan: &DeviceLinearPlan<T>,
+        x: &DeviceBuffer<T>,
+        g: &DeviceBuffer<T>,
+        sets: Option<&DeviceGatherIndex>,
+        grad_w: &mut DeviceBuffer<T>,
+    ) -> Result<()> {
+        let host = &plan.plan;
+        let rows = host.weight_grad_args(x.len(), g.len(), sets.map(|s| &s.index), grad_w.len())?;
+        let (nw, ns) = (host.weight_numel(), host.num_sets());
+        let (wx, wg) = (
+            host.forward().width_src as i32,
+            host.forward().width_out() as i32,
+        );
+        let (nw32, ns32) = (nw as i32, ns as i32);
+        let per_set = i32::from(sets.is_some());
+        let set_idx = sets.map_or(&plan.no_sets, |s| &s.idx);
+        let wgrad = &plan.weight_grad;
+        launch!(
+            self,
+            T,
+            "linear_weight_grad",
+            nw * ns,
+            [
+                &rows,
+                &wx,
+                &wg,
+                &nw32,
+                &ns32,
+                &wgrad.terms,
+                &wgrad.coef,
+                set_idx,
+                &per_set,
+                x.raw(),
+                g.raw(),
+                grad_w.raw_mut()
             ]
         )
     }

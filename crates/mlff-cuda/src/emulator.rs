@@ -87,6 +87,21 @@ pub struct EmulatedKernels<R> {
     ),
     silu_with_slope: unsafe extern "C" fn(i64, *mut R, *mut R),
     #[allow(clippy::type_complexity)]
+    linear_weight_grad: unsafe extern "C" fn(
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        *const i32,
+        *const R,
+        *const i32,
+        i32,
+        *const R,
+        *const R,
+        *mut R,
+    ),
+    #[allow(clippy::type_complexity)]
     gemm_rows: unsafe extern "C" fn(
         i32,
         i32,
@@ -267,6 +282,21 @@ macro_rules! emulated_kernels {
                     use_beta: i32,
                     c: *mut R,
                 );
+                #[link_name = concat!("linear_weight_grad_", $suffix)]
+                pub fn linear_weight_grad(
+                    rows: i32,
+                    width_x: i32,
+                    width_g: i32,
+                    num_weights: i32,
+                    num_sets: i32,
+                    wterms: *const i32,
+                    wcoef: *const R,
+                    weight_set: *const i32,
+                    per_set: i32,
+                    x: *const R,
+                    g: *const R,
+                    grad_w: *mut R,
+                );
                 #[link_name = concat!("silu_with_slope_", $suffix)]
                 pub fn silu_with_slope(n: i64, x: *mut R, slope: *mut R);
                 #[link_name = concat!("mul_assign_", $suffix)]
@@ -296,6 +326,7 @@ macro_rules! emulated_kernels {
                     edge_lengths_vjp: $module::edge_lengths_vjp,
                     linear_rows: $module::linear_rows,
                     silu_with_slope: $module::silu_with_slope,
+                    linear_weight_grad: $module::linear_weight_grad,
                     gemm_rows: $module::gemm_rows,
                     mul_assign: $module::mul_assign,
                     add_scaled: $module::add_scaled,
@@ -784,6 +815,39 @@ impl Backend for Emulator {
                 src.as_ptr(),
                 weights.as_ptr(),
                 out.as_mut_ptr(),
+            )
+        })
+    }
+
+    fn linear_weight_grad<T: DeviceReal>(
+        &self,
+        plan: &LinearPlan,
+        x: &Vec<T>,
+        g: &Vec<T>,
+        sets: Option<&GatherIndex>,
+        grad_w: &mut Vec<T>,
+    ) -> Result<()> {
+        let rows = plan.weight_grad_args(x.len(), g.len(), sets, grad_w.len())?;
+        let coef = to_real::<T>(plan.weight_coef());
+        let (nw, ns) = (plan.weight_numel(), plan.num_sets());
+        let (wx, wg) = (plan.forward().width_src, plan.forward().width_out());
+        let per_set = i32::from(sets.is_some());
+        let sets = sets.map_or([0].as_slice(), |s| s.indices());
+        let k = T::emulated().linear_weight_grad;
+        run_grid(nw * ns, || unsafe {
+            k(
+                rows,
+                wx as i32,
+                wg as i32,
+                nw as i32,
+                ns as i32,
+                plan.weight_terms().as_ptr(),
+                coef.as_ptr(),
+                sets.as_ptr(),
+                per_set,
+                x.as_ptr(),
+                g.as_ptr(),
+                grad_w.as_mut_ptr(),
             )
         })
     }

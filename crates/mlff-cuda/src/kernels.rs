@@ -92,7 +92,7 @@ pub const KERNEL_FILES: &[KernelFile] = &[
     kernel_file!("gate.cu", ["gate_forward", "gate_backward"]),
     kernel_file!("edge_vectors.cu", ["edge_vectors", "edge_vectors_vjp"]),
     kernel_file!("edge_lengths.cu", ["edge_lengths", "edge_lengths_vjp"]),
-    kernel_file!("linear.cu", ["linear_rows"]),
+    kernel_file!("linear.cu", ["linear_rows", "linear_weight_grad"]),
     kernel_file!(
         "elementwise.cu",
         ["silu_with_slope", "mul_assign", "add_scaled"]

@@ -39,6 +39,10 @@ pub struct LinearPlan {
     num_sets: usize,
     forward: LinearTable,
     transpose: LinearTable,
+    /// Per weight: `(x_start, g_start, dim)` of its gradient's row sum.
+    weight_terms: Vec<i32>,
+    /// Per weight: its path's coefficient.
+    weight_coef: Vec<f64>,
 }
 
 impl LinearPlan {
@@ -56,8 +60,22 @@ impl LinearPlan {
         to_i32("linear weights", num_sets * linear.weight_numel())?;
         let mut forward = vec![Vec::new(); dout];
         let mut transpose = vec![Vec::new(); din];
+        let mut weight_terms = vec![0; 3 * linear.weight_numel()];
+        let mut weight_coef = vec![0.0; linear.weight_numel()];
         for p in linear.paths() {
             let coef = p.path_weight * scale;
+            for u in 0..p.mul_in {
+                for w in 0..p.mul_out {
+                    let k = p.weight_offset + u * p.mul_out + w;
+                    let (xs, gs) = (p.offset_in + u * p.dim, p.offset_out + w * p.dim);
+                    weight_terms[3 * k..3 * k + 3].copy_from_slice(&[
+                        xs as i32,
+                        gs as i32,
+                        p.dim as i32,
+                    ]);
+                    weight_coef[k] = coef;
+                }
+            }
             for m in 0..p.dim {
                 for w in 0..p.mul_out {
                     let term = [
@@ -87,6 +105,8 @@ impl LinearPlan {
             num_sets,
             forward: table(din, forward),
             transpose: table(dout, transpose),
+            weight_terms,
+            weight_coef,
         })
     }
     /// The CPU map this plan computes (before `scale`).
@@ -116,6 +136,14 @@ impl LinearPlan {
             LinearDirection::Transpose => &self.transpose,
         }
     }
+    /// Per weight `(x_start, g_start, dim)` of the weight-gradient kernel.
+    pub fn weight_terms(&self) -> &[i32] {
+        &self.weight_terms
+    }
+    /// Per weight, its path's coefficient (path weight × scale).
+    pub fn weight_coef(&self) -> &[f64] {
+        &self.weight_coef
+    }
     /// Weights per set.
     pub fn weight_numel(&self) -> usize {
         self.reference.weight_numel()
@@ -123,6 +151,30 @@ impl LinearPlan {
     /// FLOPs of one row of the map (either direction).
     pub fn flops_per_row(&self) -> usize {
         self.reference.forward_flops_per_sample()
+    }
+
+    /// `rows` after checking a weight-gradient launch: `x` (`rows × dim_in`), `g`
+    /// (`rows × dim_out`), the sets and `grad_w` (`num_sets × weight_numel`).
+    pub(crate) fn weight_grad_args(
+        &self,
+        x: usize,
+        g: usize,
+        sets: Option<&GatherIndex>,
+        grad_w: usize,
+    ) -> Result<i32> {
+        let rows = self.args(
+            &self.forward,
+            x,
+            self.num_sets * self.weight_numel(),
+            sets,
+            g,
+        )?[0];
+        check_len(
+            "linear weight gradient (sets × weights)",
+            grad_w,
+            self.num_sets * self.weight_numel(),
+        )?;
+        Ok(rows)
     }
 
     /// `(rows, set_stride)` after checking a launch of `table` on `src` into `out` with

@@ -50,6 +50,18 @@ pub fn linear_matches_mlff_e3<B: Backend>(b: &B, tol: f64) {
             lin.backward(&x, &w[..wn], &g, &mut want, &mut gw).unwrap();
             want.iter_mut().for_each(|v| *v *= scale);
             assert_close("linear transpose", &b.download(&gx).unwrap(), &want, tol);
+            let mut dgw = b.zeros::<f64>(wn).unwrap();
+            b.linear_weight_grad(&dplan, &dx, &dg, None, &mut dgw)
+                .unwrap();
+            gw.iter_mut().for_each(|v| *v *= scale);
+            // Sums over the rows: relative to their scale.
+            let sum_tol = tol * (rows.max(1) as f64);
+            assert_close(
+                "linear weight grad",
+                &b.download(&dgw).unwrap(),
+                &gw,
+                sum_tol,
+            );
 
             // One weight vector per row group.
             let plan = LinearPlan::new(&lin, scale, sets).unwrap();
@@ -78,6 +90,29 @@ pub fn linear_matches_mlff_e3<B: Backend>(b: &B, tol: f64) {
                 );
             }
             assert_close("linear per set", &b.download(&out).unwrap(), &want, tol);
+            let mut dgw = b.zeros::<f64>(sets * wn).unwrap();
+            b.linear_weight_grad(&dplan, &dx, &dg, Some(&idx), &mut dgw)
+                .unwrap();
+            let mut want = vec![0.0; sets * wn];
+            for (row, &t) in types.iter().enumerate() {
+                let (mut gx_row, mut gw_row) = (vec![0.0; din], vec![0.0; wn]);
+                let (xr, gr) = (
+                    &x[row * din..(row + 1) * din],
+                    &g[row * dout..(row + 1) * dout],
+                );
+                lin.backward(xr, &w[t * wn..(t + 1) * wn], gr, &mut gx_row, &mut gw_row)
+                    .unwrap();
+                for (acc, v) in want[t * wn..(t + 1) * wn].iter_mut().zip(&gw_row) {
+                    *acc += scale * v;
+                }
+            }
+            let sum_tol = tol * (rows.max(1) as f64);
+            assert_close(
+                "linear weight grad per set",
+                &b.download(&dgw).unwrap(),
+                &want,
+                sum_tol,
+            );
             // Without set indices a multi-set plan is an error, not a silent shared launch.
             assert!(
                 b.linear(&dplan, LinearDirection::Forward, &dx, &dw, None, &mut out)
