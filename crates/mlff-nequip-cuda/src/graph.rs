@@ -22,6 +22,10 @@ pub struct DeviceGraph<B: Backend> {
     /// Atom → type: rows of the embedding table and the per-type weight sets.
     pub(crate) types: B::Gather,
     pub(crate) into_frames: B::Scatter,
+    /// Frame of each atom (energy cotangents onto atoms).
+    pub(crate) atom_frames: B::Gather,
+    /// Atoms grouped by type (the embedding table's gradient).
+    pub(crate) by_type: B::Scatter,
     /// `Σ shift[type]` over each frame's atoms (added on the host, in f64).
     pub(crate) frame_shifts: Vec<f64>,
 }
@@ -55,6 +59,11 @@ impl<B: Backend> DeviceGraph<B> {
                 graph.frame_of_atom(),
                 graph.num_frames(),
             )?)?,
+            atom_frames: backend.upload_gather(&GatherIndex::new(
+                graph.frame_of_atom(),
+                graph.num_frames(),
+            )?)?,
+            by_type: backend.upload_scatter(&SortedScatter::new(graph.types(), num_types)?)?,
             frame_shifts,
         })
     }

@@ -1,67 +1,48 @@
-//! A NequIP model's operations and weights on a [`Backend`], and its energy + force passes.
+//! A NequIP model's operations and weights on a [`Backend`]; the passes are in `forward.rs`
+//! and `reverse.rs`.
 
-use mlff_cuda::{
-    Backend, DeviceReal, GatePlan, GemmShape, LinearDirection, LinearPlan, RadialPlan, ShPlan,
-    Transpose, UvuPlan,
-};
+use mlff_cuda::{Backend, DeviceReal, GatePlan, LinearPlan, RadialPlan, ShPlan, UvuPlan};
 use mlff_e3::{Irrep, Irreps, Linear, MulIrrep, Parity};
 use mlff_nequip::{AtomicGraph, ConvLayer, Nequip, Prediction, Predictor};
 
 use std::sync::Arc;
 
-use crate::error::{DeviceModelError, Result};
+use crate::error::Result;
 use crate::graph::DeviceGraph;
 
 /// One dense layer of the radial MLP: `x ↦ α x W` (`W`: `fan_in × fan_out`).
-struct DenseLayer<B: Backend, T: DeviceReal> {
-    weights: B::Buf<T>,
-    fan_in: usize,
-    fan_out: usize,
-    alpha: f64,
+pub(crate) struct DenseLayer<B: Backend, T: DeviceReal> {
+    pub(crate) weights: B::Buf<T>,
+    pub(crate) fan_in: usize,
+    pub(crate) fan_out: usize,
+    pub(crate) alpha: f64,
 }
 
 /// One interaction layer's tables and weights.
-struct DeviceLayer<B: Backend, T: DeviceReal> {
-    dims: LayerDims,
-    linear_1: (B::Linear<T>, B::Buf<T>),
-    radial: Vec<DenseLayer<B, T>>,
-    tp: B::Uvu<T>,
-    linear_2: (B::Linear<T>, B::Buf<T>),
+pub(crate) struct DeviceLayer<B: Backend, T: DeviceReal> {
+    pub(crate) dims: LayerDims,
+    pub(crate) linear_1: (B::Linear<T>, B::Buf<T>),
+    pub(crate) radial: Vec<DenseLayer<B, T>>,
+    pub(crate) tp: B::Uvu<T>,
+    pub(crate) linear_2: (B::Linear<T>, B::Buf<T>),
     /// Self-connection as one linear map per atom type.
-    sc: Option<(B::Linear<T>, B::Buf<T>)>,
-    gate: B::Gate<T>,
-    resnet: bool,
+    pub(crate) sc: Option<(B::Linear<T>, B::Buf<T>)>,
+    pub(crate) gate: B::Gate<T>,
+    pub(crate) resnet: bool,
 }
 
 #[derive(Clone, Copy)]
-struct LayerDims {
+pub(crate) struct LayerDims {
     /// Features in (and after `linear_1`).
-    input: usize,
+    pub(crate) input: usize,
     /// Tensor-product output.
-    message: usize,
+    pub(crate) message: usize,
     /// Gate input.
-    gate_in: usize,
+    pub(crate) gate_in: usize,
     /// Layer output.
-    output: usize,
+    pub(crate) output: usize,
     /// Per-edge weights.
-    weights: usize,
-}
-
-/// What the backward pass keeps of a layer's forward pass.
-struct LayerTape<B: Backend, T: DeviceReal> {
-    /// `linear_1` output gathered onto edges.
-    h_edges: B::Buf<T>,
-    /// SiLU slopes of the MLP's hidden layers.
-    mlp_slopes: Vec<B::Buf<T>>,
-    /// Per-edge tensor-product weights.
-    w: B::Buf<T>,
-    pre_gate: B::Buf<T>,
-}
-
-/// Per-edge tensor-product weights and the SiLU slopes of the MLP's hidden layers.
-struct RadialOutput<B: Backend, T: DeviceReal> {
-    w: B::Buf<T>,
-    slopes: Vec<B::Buf<T>>,
+    pub(crate) weights: usize,
 }
 
 /// Energies (per frame) and forces (`atoms × 3`) left on the backend.
@@ -75,19 +56,21 @@ pub struct DeviceOutput<B: Backend, T: DeviceReal> {
 /// A [`Nequip`] model put on a backend in precision `T`: weights and tables uploaded once,
 /// energies and forces computed with every intermediate on the backend.
 pub struct DeviceNequip<B: Backend, T: DeviceReal> {
-    backend: Arc<B>,
-    model: Nequip,
-    sh: ShPlan,
-    radial: RadialPlan,
-    frequencies: B::Buf<T>,
-    embed: B::Buf<T>,
-    embed_width: usize,
-    layers: Vec<DeviceLayer<B, T>>,
-    readout: (B::Linear<T>, B::Buf<T>),
-    readout_width: usize,
+    pub(crate) backend: Arc<B>,
+    pub(crate) model: Nequip,
+    pub(crate) sh: ShPlan,
+    pub(crate) radial: RadialPlan,
+    pub(crate) frequencies: B::Buf<T>,
+    pub(crate) embed: B::Buf<T>,
+    pub(crate) embed_width: usize,
+    pub(crate) layers: Vec<DeviceLayer<B, T>>,
+    pub(crate) readout: (B::Linear<T>, B::Buf<T>),
+    pub(crate) readout_width: usize,
+    /// The parameters in `T`, for the host side of the parameter gradient.
+    pub(crate) host_params: Vec<T>,
 }
 
-fn reals<T: DeviceReal>(values: &[f64]) -> Vec<T> {
+pub(crate) fn reals<T: DeviceReal>(values: &[f64]) -> Vec<T> {
     values.iter().map(|&v| T::from_f64(v)).collect()
 }
 
@@ -124,6 +107,7 @@ impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
             layers,
             readout,
             readout_width: arch.readout_width,
+            host_params: reals(params),
         })
     }
 
@@ -151,66 +135,11 @@ impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
         positions: &B::Buf<T>,
     ) -> Result<DeviceOutput<B, T>> {
         let b = &*self.backend;
-        let (n, e) = (graph.num_atoms, graph.num_edges);
-        let mut vecs = b.zeros(3 * e)?;
-        b.edge_vectors(&graph.edges, positions, &mut vecs)?;
-        let mut lengths = b.zeros(e)?;
-        b.edge_lengths(&vecs, &mut lengths)?;
-        let mut sh = b.zeros(e * self.sh.dim())?;
-        b.sh_forward(&self.sh, &vecs, &mut sh)?;
-        let mut emb = b.zeros(e * self.radial.num_basis())?;
-        b.bessel_forward(&self.radial, &lengths, &self.frequencies, &mut emb)?;
-
-        let mut x = b.zeros(n * self.embed_width)?;
-        b.gather(&graph.types, &self.embed, self.embed_width, &mut x)?;
-        let mut tapes = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
-            let (out, tape) = self.layer_forward(layer, graph, &x, &sh, &emb)?;
-            tapes.push(tape);
-            x = out;
-        }
-        let mut atom_energies = b.zeros(n)?;
-        let (plan, w) = &self.readout;
-        let sets = Some(&graph.types);
-        b.linear(
-            plan,
-            LinearDirection::Forward,
-            &x,
-            w,
-            sets,
-            &mut atom_energies,
-        )?;
-        let mut energies = b.zeros(graph.num_frames)?;
-        b.scatter_sum(&graph.into_frames, &atom_energies, 1, &mut energies)?;
-
-        // Forces: the reverse pass of Σ_f E_f with respect to positions.
-        let mut g_x = b.zeros(n * self.readout_width)?;
-        let ones = b.upload(&vec![T::one(); n])?;
-        b.linear(plan, LinearDirection::Transpose, &ones, w, sets, &mut g_x)?;
-        let mut g_sh = b.zeros(e * self.sh.dim())?;
-        let mut g_emb = b.zeros(e * self.radial.num_basis())?;
-        for (layer, tape) in self.layers.iter().zip(&tapes).rev() {
-            g_x = self.layer_backward(layer, graph, tape, &sh, g_x, &mut g_sh, &mut g_emb)?;
-        }
-        let mut g_len = b.zeros(e)?;
-        let mut g_freq = b.zeros(self.radial.num_basis())?;
-        let mut scratch = b.zeros(e * self.radial.num_basis())?;
-        b.bessel_backward(
-            &self.radial,
-            &lengths,
-            &self.frequencies,
-            &g_emb,
-            &mut g_len,
-            &mut g_freq,
-            &mut scratch,
-        )?;
-        let mut g_vec = b.zeros(3 * e)?;
-        b.sh_vjp(&self.sh, &vecs, &g_sh, &mut g_vec)?;
-        b.edge_lengths_vjp(&vecs, &lengths, &g_len, &mut g_vec)?;
-        let mut g_pos = b.zeros(3 * n)?;
-        b.edge_vectors_vjp(&graph.edges, &g_vec, &mut g_pos)?;
-        let mut forces = b.zeros(3 * n)?;
-        b.add_scaled(-1.0, &g_pos, &mut forces)?;
+        let (energies, tape) = self.forward(graph, positions)?;
+        let ones = b.upload(&vec![T::one(); graph.num_frames])?;
+        let grads = self.backward(graph, &tape, &ones, false)?;
+        let mut forces = b.zeros(3 * graph.num_atoms)?;
+        b.add_scaled(-1.0, &grads.positions, &mut forces)?;
         Ok(DeviceOutput {
             energies_unshifted: energies,
             forces,
@@ -245,198 +174,6 @@ impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
         let positions = self.backend.upload(&reals::<T>(graph.positions()))?;
         let out = self.energies_forces(&device_graph, &positions)?;
         self.download(&device_graph, &out)
-    }
-
-    fn layer_forward(
-        &self,
-        layer: &DeviceLayer<B, T>,
-        graph: &DeviceGraph<B>,
-        x: &B::Buf<T>,
-        sh: &B::Buf<T>,
-        emb: &B::Buf<T>,
-    ) -> Result<(B::Buf<T>, LayerTape<B, T>)> {
-        let b = &*self.backend;
-        let (n, e, d) = (graph.num_atoms, graph.num_edges, layer.dims);
-        let mut h = b.zeros(n * d.input)?;
-        b.linear(
-            &layer.linear_1.0,
-            LinearDirection::Forward,
-            x,
-            &layer.linear_1.1,
-            None,
-            &mut h,
-        )?;
-        let mut h_edges = b.zeros(e * d.input)?;
-        b.gather(&graph.from_neighbors, &h, d.input, &mut h_edges)?;
-        let RadialOutput {
-            w,
-            slopes: mlp_slopes,
-        } = self.radial_forward(layer, emb, e)?;
-        let mut messages = b.zeros(e * d.message)?;
-        b.tp_forward(&layer.tp, &h_edges, sh, &w, &mut messages)?;
-        let mut aggregated = b.zeros(n * d.message)?;
-        b.scatter_sum(&graph.into_centers, &messages, d.message, &mut aggregated)?;
-        let mut pre_gate = b.zeros(n * d.gate_in)?;
-        let (plan, wl) = &layer.linear_2;
-        b.linear(
-            plan,
-            LinearDirection::Forward,
-            &aggregated,
-            wl,
-            None,
-            &mut pre_gate,
-        )?;
-        if let Some((plan, ws)) = &layer.sc {
-            let mut s = b.zeros(n * d.gate_in)?;
-            b.linear(
-                plan,
-                LinearDirection::Forward,
-                x,
-                ws,
-                Some(&graph.types),
-                &mut s,
-            )?;
-            b.add_scaled(1.0, &s, &mut pre_gate)?;
-        }
-        let mut out = b.zeros(n * d.output)?;
-        b.gate_forward(&layer.gate, &pre_gate, &mut out)?;
-        if layer.resnet {
-            b.add_scaled(1.0, x, &mut out)?;
-        }
-        let tape = LayerTape {
-            h_edges,
-            mlp_slopes,
-            w,
-            pre_gate,
-        };
-        Ok((out, tape))
-    }
-
-    /// The radial MLP on `rows` edges: its output and the hidden layers' SiLU slopes.
-    fn radial_forward(
-        &self,
-        layer: &DeviceLayer<B, T>,
-        emb: &B::Buf<T>,
-        rows: usize,
-    ) -> Result<RadialOutput<B, T>> {
-        let b = &*self.backend;
-        let mut hidden: Option<B::Buf<T>> = None;
-        let mut slopes = Vec::new();
-        for (i, dense) in layer.radial.iter().enumerate() {
-            let shape = GemmShape::plain(rows, dense.fan_out, dense.fan_in, dense.alpha);
-            let mut z = b.zeros(rows * dense.fan_out)?;
-            b.gemm(
-                shape,
-                hidden.as_ref().unwrap_or(emb),
-                &dense.weights,
-                &mut z,
-            )?;
-            if i + 1 < layer.radial.len() {
-                let mut slope = b.zeros(rows * dense.fan_out)?;
-                b.silu_with_slope(&mut z, &mut slope)?;
-                slopes.push(slope);
-            }
-            hidden = Some(z);
-        }
-        let w = hidden
-            .ok_or_else(|| DeviceModelError::Unsupported("a radial MLP without layers".into()))?;
-        Ok(RadialOutput { w, slopes })
-    }
-
-    /// Reverse pass of one layer: returns the gradient of its input; adds the edge-harmonic
-    /// and edge-embedding gradients into `g_sh` and `g_emb`.
-    #[allow(clippy::too_many_arguments)]
-    fn layer_backward(
-        &self,
-        layer: &DeviceLayer<B, T>,
-        graph: &DeviceGraph<B>,
-        tape: &LayerTape<B, T>,
-        sh: &B::Buf<T>,
-        g_out: B::Buf<T>,
-        g_sh: &mut B::Buf<T>,
-        g_emb: &mut B::Buf<T>,
-    ) -> Result<B::Buf<T>> {
-        let b = &*self.backend;
-        let (n, e, d) = (graph.num_atoms, graph.num_edges, layer.dims);
-        let mut g_pre = b.zeros(n * d.gate_in)?;
-        b.gate_backward(&layer.gate, &tape.pre_gate, &g_out, &mut g_pre)?;
-        let mut g_x = b.zeros(n * d.input)?;
-        if layer.resnet {
-            b.add_scaled(1.0, &g_out, &mut g_x)?;
-        }
-        if let Some((plan, ws)) = &layer.sc {
-            let mut g_sc = b.zeros(n * d.input)?;
-            b.linear(
-                plan,
-                LinearDirection::Transpose,
-                &g_pre,
-                ws,
-                Some(&graph.types),
-                &mut g_sc,
-            )?;
-            b.add_scaled(1.0, &g_sc, &mut g_x)?;
-        }
-        let mut g_agg = b.zeros(n * d.message)?;
-        let (plan, wl) = &layer.linear_2;
-        b.linear(
-            plan,
-            LinearDirection::Transpose,
-            &g_pre,
-            wl,
-            None,
-            &mut g_agg,
-        )?;
-        let mut g_msg = b.zeros(e * d.message)?;
-        b.gather(&graph.from_centers, &g_agg, d.message, &mut g_msg)?;
-        let mut g_he = b.zeros(e * d.input)?;
-        let mut g_sh_layer = b.zeros(e * self.sh.dim())?;
-        let mut g_w = b.zeros(e * d.weights)?;
-        b.tp_backward(
-            &layer.tp,
-            &tape.h_edges,
-            sh,
-            &tape.w,
-            &g_msg,
-            &mut g_he,
-            &mut g_sh_layer,
-            &mut g_w,
-        )?;
-        b.add_scaled(1.0, &g_sh_layer, g_sh)?;
-        let g_emb_layer = self.radial_backward(layer, tape, g_w, e)?;
-        b.add_scaled(1.0, &g_emb_layer, g_emb)?;
-        let mut g_h = b.zeros(n * d.input)?;
-        b.scatter_sum(&graph.into_neighbors, &g_he, d.input, &mut g_h)?;
-        let mut g_lin = b.zeros(n * d.input)?;
-        let (plan, wl) = &layer.linear_1;
-        b.linear(plan, LinearDirection::Transpose, &g_h, wl, None, &mut g_lin)?;
-        b.add_scaled(1.0, &g_lin, &mut g_x)?;
-        Ok(g_x)
-    }
-
-    /// Gradient of the MLP input (the edge embedding) from that of its output.
-    fn radial_backward(
-        &self,
-        layer: &DeviceLayer<B, T>,
-        tape: &LayerTape<B, T>,
-        g_out: B::Buf<T>,
-        rows: usize,
-    ) -> Result<B::Buf<T>> {
-        let b = &*self.backend;
-        let mut g = g_out;
-        for (i, dense) in layer.radial.iter().enumerate().rev() {
-            // ∂x = α ∂y Wᵀ
-            let shape = GemmShape {
-                trans_b: Transpose::Yes,
-                ..GemmShape::plain(rows, dense.fan_in, dense.fan_out, dense.alpha)
-            };
-            let mut g_in = b.zeros(rows * dense.fan_in)?;
-            b.gemm(shape, &g, &dense.weights, &mut g_in)?;
-            if i > 0 {
-                b.mul_assign(&tape.mlp_slopes[i - 1], &mut g_in)?;
-            }
-            g = g_in;
-        }
-        Ok(g)
     }
 }
 

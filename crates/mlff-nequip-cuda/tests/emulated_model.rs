@@ -21,6 +21,25 @@ struct Arch {
     seed: u64,
 }
 
+/// `(l_max, parity, layers, radial MLP depth, resnet, seed)`.
+fn arch(
+    l_max: u32,
+    parity: bool,
+    layers: usize,
+    mlp_depth: usize,
+    resnet: bool,
+    seed: u64,
+) -> Arch {
+    Arch {
+        l_max,
+        parity,
+        layers,
+        mlp_depth,
+        resnet,
+        seed,
+    }
+}
+
 fn model(a: &Arch) -> Nequip {
     let mut c = NequipConfig::new(vec!["H".into(), "C".into(), "O".into()], 3.0);
     c.num_layers = a.layers;
@@ -104,14 +123,7 @@ proptest! {
 
 #[test]
 fn paper_shaped_layers_with_an_isolated_atom_and_a_lone_frame() {
-    let a = Arch {
-        l_max: 2,
-        parity: true,
-        layers: 3,
-        mlp_depth: 2,
-        resnet: true,
-        seed: 7,
-    };
+    let a = arch(2, true, 3, 2, true, 7);
     let mut r = ChaCha8Rng::seed_from_u64(8);
     let mut far = molecule(&mut r, 5);
     far.0.push(8);
@@ -122,14 +134,7 @@ fn paper_shaped_layers_with_an_isolated_atom_and_a_lone_frame() {
 
 #[test]
 fn a_batch_of_isolated_atoms_has_no_edges_and_still_works() {
-    let a = Arch {
-        l_max: 1,
-        parity: true,
-        layers: 2,
-        mlp_depth: 1,
-        resnet: true,
-        seed: 5,
-    };
+    let a = arch(1, true, 2, 1, true, 5);
     let lone = |z: u8| (vec![z], vec![[0.0, 0.0, 0.0]]);
     let m = model(&a);
     assert_eq!(graph(&m, &[lone(1), lone(8)]).num_edges(), 0);
@@ -138,14 +143,7 @@ fn a_batch_of_isolated_atoms_has_no_edges_and_still_works() {
 
 #[test]
 fn f32_instantiation_tracks_the_cpu_f32_model() {
-    let a = Arch {
-        l_max: 2,
-        parity: false,
-        layers: 2,
-        mlp_depth: 1,
-        resnet: false,
-        seed: 3,
-    };
+    let a = arch(2, false, 2, 1, false, 3);
     let m = model(&a);
     let mut r = ChaCha8Rng::seed_from_u64(4);
     let g = graph(&m, &[molecule(&mut r, 6), molecule(&mut r, 5)]);
@@ -160,14 +158,7 @@ fn f32_instantiation_tracks_the_cpu_f32_model() {
 
 #[test]
 fn results_stay_on_the_backend_until_downloaded() {
-    let a = Arch {
-        l_max: 1,
-        parity: true,
-        layers: 2,
-        mlp_depth: 1,
-        resnet: false,
-        seed: 11,
-    };
+    let a = arch(1, true, 2, 1, false, 11);
     let m = model(&a);
     let mut r = ChaCha8Rng::seed_from_u64(12);
     let g = graph(&m, &[molecule(&mut r, 5)]);
@@ -194,14 +185,7 @@ fn dual_instantiation_gives_the_directional_derivative_of_forces() {
     // built from (mlff-nequip's design B). Reference: mlff-nequip's forward/backward on duals.
     use mlff_e3::{Dual, Scalar};
     type D = Dual<f64>;
-    let a = Arch {
-        l_max: 2,
-        parity: true,
-        layers: 3,
-        mlp_depth: 2,
-        resnet: true,
-        seed: 21,
-    };
+    let a = arch(2, true, 3, 2, true, 21);
     let m = model(&a);
     let mut r = ChaCha8Rng::seed_from_u64(22);
     let g = graph(&m, &[molecule(&mut r, 6), molecule(&mut r, 4)]);
@@ -247,4 +231,68 @@ fn dual_instantiation_gives_the_directional_derivative_of_forces() {
         .map(|(u, &v)| D::new(v, u.eps))
         .collect();
     check("energies", &got, &energies.frames);
+}
+
+/// The device reverse pass with parameter gradients against mlff-nequip's, in `T`.
+fn check_param_gradients<T: mlff_cuda::DeviceReal>(
+    a: &Arch,
+    mols: &[(Vec<u8>, Vec<[f64; 3]>)],
+    lift: impl Fn(f64, &mut ChaCha8Rng) -> T,
+    parts: impl Fn(T) -> Vec<f64>,
+) {
+    let m = model(a);
+    let mut r = ChaCha8Rng::seed_from_u64(a.seed + 100);
+    let g = graph(&m, mols);
+    let pos: Vec<T> = g.positions().iter().map(|&x| lift(x, &mut r)).collect();
+    let params: Vec<T> = m.params().iter().map(|&p| T::from_f64(p)).collect();
+    let g_e: Vec<T> = (0..g.num_frames())
+        .map(|_| T::from_f64(r.random_range(-1.0..1.0)))
+        .collect();
+    let arch = m.architecture();
+    let (_, tape) = mlff_nequip::forward(arch, &params, &g, &pos).unwrap();
+    let want = mlff_nequip::backward(arch, &params, &g, &tape, &g_e, true).unwrap();
+
+    let dev = DeviceNequip::<_, T>::new(Arc::new(Emulator), &m).unwrap();
+    let dg = dev.upload_graph(&g).unwrap();
+    let (_, dtape) = dev.forward(&dg, &Emulator.upload(&pos).unwrap()).unwrap();
+    let got = dev
+        .backward(&dg, &dtape, &Emulator.upload(&g_e).unwrap(), true)
+        .unwrap();
+    let flat = |v: &[T]| v.iter().flat_map(|&x| parts(x)).collect::<Vec<f64>>();
+    let got_pos = Emulator.download(&got.positions).unwrap();
+    assert_close(
+        "position gradient",
+        &flat(&got_pos),
+        &flat(&want.positions),
+        1e-10,
+    );
+    let (gp, wp) = (got.params.unwrap(), want.params.unwrap());
+    for seg in arch.layout.segments() {
+        let r = seg.range();
+        assert_close(&seg.name, &flat(&gp[r.clone()]), &flat(&wp[r]), 1e-10);
+    }
+}
+
+#[test]
+fn parameter_gradients_match_the_cpu_model() {
+    let a = arch(2, true, 3, 2, true, 31);
+    let mut r = ChaCha8Rng::seed_from_u64(32);
+    let mols = [molecule(&mut r, 6), molecule(&mut r, 5)];
+    check_param_gradients::<f64>(&a, &mols, |x, _| x, |x| vec![x]);
+}
+
+#[test]
+fn dual_parameter_gradients_carry_the_force_loss_term() {
+    // Positions with a tangent: the parameter gradient's tangent is ∂/∂θ (∇_r E · v), the
+    // force-loss term of training (mlff-nequip's design B), against mlff-nequip's dual pass.
+    use mlff_e3::Dual;
+    let a = arch(1, false, 2, 1, false, 41);
+    let mut r = ChaCha8Rng::seed_from_u64(42);
+    let mols = [molecule(&mut r, 5), molecule(&mut r, 4)];
+    check_param_gradients::<Dual<f64>>(
+        &a,
+        &mols,
+        |x, r| Dual::new(x, r.random_range(-1.0..1.0)),
+        |d| vec![d.re, d.eps],
+    );
 }

@@ -184,28 +184,41 @@ impl SelfConnection {
             scatter_rows(&gx, din, rows, grad_x);
             let a = &attrs_by_type[t * f..(t + 1) * f];
             let ga = &mut grad_attrs_by_type[t * f..(t + 1) * f];
-            for m in &self.maps {
-                let s = T::from_f64(m.scale);
-                for u in 0..m.mul_in {
-                    let g = &geff[m.linear_offset + u * m.mul_out..][..m.mul_out];
-                    for v in 0..m.mul_attr {
-                        let base = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
-                        let sa = s * a[v];
-                        let mut dot = T::zero();
-                        for ((gw, &wv), &gv) in grad_w[base..base + m.mul_out]
-                            .iter_mut()
-                            .zip(&w[base..base + m.mul_out])
-                            .zip(g)
-                        {
-                            *gw += sa * gv;
-                            dot += wv * gv;
-                        }
-                        ga[v] += s * dot;
+            self.effective_weights_vjp(&geff, a, w, grad_w, ga);
+        }
+        Ok(())
+    }
+
+    /// Chains the gradient `geff` of one type's effective linear weights to the product's
+    /// weights `w` and to that type's attributes `a` (both accumulated).
+    pub fn effective_weights_vjp<T: Scalar>(
+        &self,
+        geff: &[T],
+        a: &[T],
+        w: &[T],
+        grad_w: &mut [T],
+        grad_a: &mut [T],
+    ) {
+        for m in &self.maps {
+            let s = T::from_f64(m.scale);
+            for u in 0..m.mul_in {
+                let g = &geff[m.linear_offset + u * m.mul_out..][..m.mul_out];
+                for v in 0..m.mul_attr {
+                    let base = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
+                    let sa = s * a[v];
+                    let mut dot = T::zero();
+                    for ((gw, &wv), &gv) in grad_w[base..base + m.mul_out]
+                        .iter_mut()
+                        .zip(&w[base..base + m.mul_out])
+                        .zip(g)
+                    {
+                        *gw += sa * gv;
+                        dot += wv * gv;
                     }
+                    grad_a[v] += s * dot;
                 }
             }
         }
-        Ok(())
     }
 }
 
