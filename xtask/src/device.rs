@@ -1,9 +1,10 @@
-//! `--device`: where NequIP's energy and force passes run (training stays on the CPU).
+//! `--device`: where NequIP's passes run — inference, and the training loss's two passes (the
+//! optimiser, schedules and checkpoints stay on the host).
 
 use anyhow::{Context, Result};
 use mlff_cuda::{Backend, CudaBackend, DeviceReal, Emulator};
-use mlff_nequip::{Nequip, Precision, Predictor};
-use mlff_nequip_cuda::DeviceNequip;
+use mlff_nequip::{LossPasses, Nequip, Precision, Predictor};
+use mlff_nequip_cuda::{DeviceNequip, DevicePasses};
 use std::sync::Arc;
 
 /// Executor chosen on the command line.
@@ -48,6 +49,24 @@ impl Device {
 }
 
 impl Executor {
+    /// What runs the passes, for logs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Executor::Cpu => "cpu".into(),
+            Executor::Cuda(gpu) => gpu.describe(),
+            Executor::Emulated(emu) => emu.describe(),
+        }
+    }
+    /// The training loss's passes for `model`'s architecture on this executor (`None`: the
+    /// CPU, mlff-nequip's own).
+    pub fn loss_passes(&self, model: &Nequip) -> Option<Box<dyn LossPasses>> {
+        match self {
+            Executor::Cpu => None,
+            Executor::Cuda(gpu) => Some(Box::new(DevicePasses::new(gpu.clone(), model))),
+            Executor::Emulated(emu) => Some(Box::new(DevicePasses::new(emu.clone(), model))),
+        }
+    }
+
     /// `model` on this executor, in the model's precision.
     pub fn predictor(&self, model: Arc<Nequip>) -> Result<Arc<dyn Predictor>> {
         match self {

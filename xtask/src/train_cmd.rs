@@ -1,8 +1,11 @@
 //! `cargo xtask train`: NequIP trained on a dataset file with nequip's hyper-parameter names.
 
+use crate::device::Device;
 use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
-use mlff_nequip::{Checkpoint, Nequip, NequipConfig, RunFiles, apply_training_statistics, train};
+use mlff_nequip::{
+    Checkpoint, Nequip, NequipConfig, RunFiles, apply_training_statistics, train_on,
+};
 use mlff_train::TrainConfig;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -43,6 +46,9 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Where the loss passes run (the optimiser stays on the host).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
 }
 
 /// The config file as a JSON value (YAML, TOML or JSON by extension).
@@ -88,6 +94,7 @@ fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, 
 
 /// Runs `train`; returns the best model's checkpoint path.
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
+    let executor = args.device.open()?;
     let (text, mut value) = read_config(&args.config)?;
     let data =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
@@ -135,9 +142,12 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         parameters = model.params().len(),
         train = train_idx.len(),
         val = val_idx.len(),
+        passes = executor.describe(),
         "training"
     );
-    let trained = train(
+    let passes = executor.loss_passes(&model);
+    let trained = train_on(
+        passes.as_deref(),
         model,
         train_config,
         &[&data],

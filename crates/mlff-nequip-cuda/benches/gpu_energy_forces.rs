@@ -1,5 +1,5 @@
 //! Energy+forces of NequIP on the GPU, data resident on the device, for batches of aspirin
-//! frames in the paper's rMD17 configuration (l_max 3, 5 layers, 64 features, radial MLP 3×64,
+//! frames, and one training step's loss gradient, in the paper's rMD17 configuration (l_max 3, 5 layers, 64 features, radial MLP 3×64,
 //! r_max 4 Å), float32 and float64. Without a GPU it prints a notice and measures nothing:
 //! timing the CPU emulation would say nothing about the kernels.
 #![allow(missing_docs)]
@@ -7,8 +7,9 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mlff_cuda::{Backend, CudaBackend, DeviceReal};
 use mlff_md::Molecule;
-use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures};
-use mlff_nequip_cuda::DeviceNequip;
+use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures, Targets, loss_gradient_with};
+use mlff_nequip_cuda::{DeviceNequip, DevicePasses};
+use mlff_train::{EnergyTerm, ForceTerm, LossFunction};
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 
@@ -55,6 +56,29 @@ fn bench_precision<T: DeviceReal>(c: &mut Criterion, gpu: &Arc<CudaBackend>, dty
             })
         });
     }
+    // One training step's loss and exact gradient (forces term via the dual pass), as
+    // `cargo xtask train --device cuda` computes it, on the batch of 5 frames.
+    let graph = aspirin_batch(&model, 5);
+    let p = model.predict(&graph).unwrap();
+    let targets = Targets {
+        energies: &p.energies.iter().map(|e| e + 0.1).collect::<Vec<_>>(),
+        forces: &p.forces.iter().map(|f| 0.9 * f).collect::<Vec<_>>(),
+    };
+    let loss = LossFunction {
+        energy: Some(EnergyTerm {
+            coeff: 1.0,
+            per_atom: true,
+            squared: true,
+        }),
+        forces: Some(ForceTerm {
+            coeff: 1.0,
+            squared: true,
+        }),
+    };
+    let passes = DevicePasses::new(gpu.clone(), &model);
+    group.bench_function("training_loss_gradient_batch5", |b| {
+        b.iter(|| loss_gradient_with(&passes, model.params(), &graph, targets, &loss).unwrap())
+    });
     group.finish();
 }
 

@@ -28,11 +28,16 @@ pub use error::{NequipError, Result};
 pub use evaluate::{Energies, Gradients, Tape, backward, forward};
 pub use graph::{AtomicGraph, MIN_DISTANCE};
 pub use import::{load_nequip_dir, load_state_dict};
-pub use loss::{Targets, batch_errors, batch_loss_gradient};
+pub use loss::{
+    CpuPasses, LossPasses, Targets, batch_errors, batch_loss_gradient, errors_with,
+    loss_gradient_with, seeded_duals,
+};
 pub use model::{Nequip, Prediction};
 pub use neighbors::{NeighborList, neighbor_list};
 pub use params::{ParamLayout, ParamSegment};
 pub use potential::NequipPotential;
 pub use predictor::Predictor;
-pub use training::{NequipObjective, RunFiles, TrainedModel, apply_training_statistics, train};
+pub use training::{
+    NequipObjective, RunFiles, TrainedModel, apply_training_statistics, train, train_on,
+};
 pub use types::TypeMap;

@@ -25,21 +25,93 @@ pub struct Targets<'a> {
     pub forces: &'a [f64],
 }
 
-/// Energies and forces of a batch computed in `T`, returned in f64.
-fn energies_forces<T: Scalar>(
-    arch: &Architecture,
-    params: &[f64],
+/// The two passes the loss gradient needs, on some executor (the CPU in `T` here; a GPU in
+/// `mlff-nequip-cuda`). Parameters are passed per call: training changes them every step.
+pub trait LossPasses: Send + Sync {
+    /// Energies (per frame) and forces (`atoms × 3`) of a batch, in f64.
+    fn energies_forces(&self, params: &[f64], graph: &AtomicGraph) -> Result<(Vec<f64>, Vec<f64>)>;
+    /// The tangent of the parameter gradient of one dual pass in which the positions carry
+    /// `position_tangent` and frame `f`'s energy is seeded with `1 + ε energy_tangent[f]`: the
+    /// loss gradient `∇_θ(Σ_f d_f E_f) − ∇_θ(∇_r E · v)` for `energy_tangent = d`,
+    /// `position_tangent = −v` (zero for fixed parameters).
+    fn seeded_gradient(
+        &self,
+        params: &[f64],
+        graph: &AtomicGraph,
+        position_tangent: &[f64],
+        energy_tangent: &[f64],
+    ) -> Result<Vec<f64>>;
+}
+
+/// The dual pass's inputs: positions `x + ε position_tangent` and per-frame energy seeds
+/// `1 + ε energy_tangent`.
+pub fn seeded_duals<T: Scalar>(
     graph: &AtomicGraph,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
-    let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
-    let (e, tape) = forward(arch, &p, graph, &pos)?;
-    let ones = vec![T::one(); graph.num_frames()];
-    let g = backward(arch, &p, graph, &tape, &ones, false)?;
-    Ok((
-        e.frames.iter().map(|v| v.value()).collect(),
-        g.positions.iter().map(|v| -v.value()).collect(),
-    ))
+    position_tangent: &[f64],
+    energy_tangent: &[f64],
+) -> (Vec<Dual<T>>, Vec<Dual<T>>) {
+    let dual = |x: T, v: f64| Dual::new(x, T::from_f64(v));
+    let positions = graph.positions().iter().map(|&x| T::from_f64(x));
+    (
+        positions
+            .zip(position_tangent)
+            .map(|(x, &v)| dual(x, v))
+            .collect(),
+        energy_tangent.iter().map(|&d| dual(T::one(), d)).collect(),
+    )
+}
+
+/// [`LossPasses`] on the CPU in the scalar type `T` (f32 or f64).
+#[derive(Clone, Copy, Debug)]
+pub struct CpuPasses<'a, T> {
+    /// The model's operations.
+    pub arch: &'a Architecture,
+    _scalar: std::marker::PhantomData<T>,
+}
+
+impl<'a, T> CpuPasses<'a, T> {
+    /// The passes of `arch` in `T`.
+    pub fn new(arch: &'a Architecture) -> Self {
+        Self {
+            arch,
+            _scalar: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar> LossPasses for CpuPasses<'_, T> {
+    fn energies_forces(&self, params: &[f64], graph: &AtomicGraph) -> Result<(Vec<f64>, Vec<f64>)> {
+        let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
+        let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
+        let (e, tape) = forward(self.arch, &p, graph, &pos)?;
+        let ones = vec![T::one(); graph.num_frames()];
+        let g = backward(self.arch, &p, graph, &tape, &ones, false)?;
+        Ok((
+            e.frames.iter().map(|v| v.value()).collect(),
+            g.positions.iter().map(|v| -v.value()).collect(),
+        ))
+    }
+
+    fn seeded_gradient(
+        &self,
+        params: &[f64],
+        graph: &AtomicGraph,
+        position_tangent: &[f64],
+        energy_tangent: &[f64],
+    ) -> Result<Vec<f64>> {
+        let dp: Vec<Dual<T>> = params
+            .iter()
+            .map(|&v| Dual::constant(T::from_f64(v)))
+            .collect();
+        let (dpos, seed) = seeded_duals::<T>(graph, position_tangent, energy_tangent);
+        let (_, tape) = forward(self.arch, &dp, graph, &dpos)?;
+        let g = backward(self.arch, &dp, graph, &tape, &seed, true)?;
+        Ok(g.params
+            .expect("requested")
+            .iter()
+            .map(|d| d.eps.value())
+            .collect())
+    }
 }
 
 fn check_targets(graph: &AtomicGraph, targets: Targets<'_>) -> Result<()> {
@@ -89,8 +161,18 @@ pub fn batch_errors<T: Scalar>(
     graph: &AtomicGraph,
     targets: Targets<'_>,
 ) -> Result<LossParts> {
+    errors_with(&CpuPasses::<T>::new(arch), params, graph, targets)
+}
+
+/// Error sums of a batch (no gradient) on any executor.
+pub fn errors_with(
+    passes: &(impl LossPasses + ?Sized),
+    params: &[f64],
+    graph: &AtomicGraph,
+    targets: Targets<'_>,
+) -> Result<LossParts> {
     check_targets(graph, targets)?;
-    let (energies, forces) = energies_forces::<T>(arch, params, graph)?;
+    let (energies, forces) = passes.energies_forces(params, graph)?;
     Ok(error_sums(graph, &energies, &forces, targets))
 }
 
@@ -103,8 +185,19 @@ pub fn batch_loss_gradient<T: Scalar>(
     targets: Targets<'_>,
     loss: &LossFunction,
 ) -> Result<(LossParts, Vec<f64>)> {
+    loss_gradient_with(&CpuPasses::<T>::new(arch), params, graph, targets, loss)
+}
+
+/// [`batch_loss_gradient`] on any executor.
+pub fn loss_gradient_with(
+    passes: &(impl LossPasses + ?Sized),
+    params: &[f64],
+    graph: &AtomicGraph,
+    targets: Targets<'_>,
+    loss: &LossFunction,
+) -> Result<(LossParts, Vec<f64>)> {
     check_targets(graph, targets)?;
-    let (energies, forces) = energies_forces::<T>(arch, params, graph)?;
+    let (energies, forces) = passes.energies_forces(params, graph)?;
     let parts = error_sums(graph, &energies, &forces, targets);
     if !parts.is_finite() {
         return Ok((parts, vec![f64::NAN; params.len()]));
@@ -126,28 +219,7 @@ pub fn batch_loss_gradient<T: Scalar>(
             &mut d_forces[atoms],
         );
     }
-
-    let dp: Vec<Dual<T>> = params
-        .iter()
-        .map(|&v| Dual::constant(T::from_f64(v)))
-        .collect();
-    let dpos: Vec<Dual<T>> = graph
-        .positions()
-        .iter()
-        .zip(&d_forces)
-        .map(|(&x, &v)| Dual::new(T::from_f64(x), T::from_f64(-v)))
-        .collect();
-    let (_, tape) = forward(arch, &dp, graph, &dpos)?;
-    let seed: Vec<Dual<T>> = d_energy
-        .iter()
-        .map(|&d| Dual::new(T::one(), T::from_f64(d)))
-        .collect();
-    let g = backward(arch, &dp, graph, &tape, &seed, true)?;
-    let grad = g
-        .params
-        .expect("requested")
-        .iter()
-        .map(|d| d.eps.value())
-        .collect();
+    let minus_v: Vec<f64> = d_forces.iter().map(|v| -v).collect();
+    let grad = passes.seeded_gradient(params, graph, &minus_v, &d_energy)?;
     Ok((parts, grad))
 }

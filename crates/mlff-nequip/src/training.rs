@@ -6,7 +6,9 @@ use crate::checkpoint::Checkpoint;
 use crate::config::{NequipConfig, PerType, Precision};
 use crate::dataset::graph_of_frames;
 use crate::error::{NequipError, Result};
-use crate::loss::{Targets, batch_errors, batch_loss_gradient};
+use crate::loss::{
+    LossPasses, Targets, batch_errors, batch_loss_gradient, errors_with, loss_gradient_with,
+};
 use crate::model::Nequip;
 use crate::types::TypeMap;
 use mlff_data::Dataset;
@@ -29,6 +31,8 @@ pub struct NequipObjective<'a> {
     precision: Precision,
     datasets: Vec<&'a Dataset>,
     examples: Vec<(usize, usize)>,
+    /// Where the passes run; `None`: the CPU in the model's precision.
+    passes: Option<&'a dyn LossPasses>,
 }
 
 impl<'a> NequipObjective<'a> {
@@ -48,7 +52,14 @@ impl<'a> NequipObjective<'a> {
             precision: model.config().precision()?,
             datasets: datasets.to_vec(),
             examples,
+            passes: None,
         })
+    }
+
+    /// Runs the loss passes on `passes` (e.g. a GPU) instead of the CPU.
+    pub fn on(mut self, passes: &'a dyn LossPasses) -> Self {
+        self.passes = Some(passes);
+        self
     }
 
     fn frames(&self, indices: &[usize]) -> Vec<(&'a Dataset, usize)> {
@@ -88,9 +99,14 @@ impl<'a> NequipObjective<'a> {
             energies: &energies,
             forces: &forces,
         };
-        match self.precision {
-            Precision::F32 => batch_loss_gradient::<f32>(self.arch, params, &graph, targets, loss),
-            Precision::F64 => batch_loss_gradient::<f64>(self.arch, params, &graph, targets, loss),
+        match (self.passes, self.precision) {
+            (Some(p), _) => loss_gradient_with(p, params, &graph, targets, loss),
+            (None, Precision::F32) => {
+                batch_loss_gradient::<f32>(self.arch, params, &graph, targets, loss)
+            }
+            (None, Precision::F64) => {
+                batch_loss_gradient::<f64>(self.arch, params, &graph, targets, loss)
+            }
         }
     }
 
@@ -103,9 +119,10 @@ impl<'a> NequipObjective<'a> {
                 energies: &energies,
                 forces: &forces,
             };
-            let parts = match self.precision {
-                Precision::F32 => batch_errors::<f32>(self.arch, params, &graph, targets)?,
-                Precision::F64 => batch_errors::<f64>(self.arch, params, &graph, targets)?,
+            let parts = match (self.passes, self.precision) {
+                (Some(p), _) => errors_with(p, params, &graph, targets)?,
+                (None, Precision::F32) => batch_errors::<f32>(self.arch, params, &graph, targets)?,
+                (None, Precision::F64) => batch_errors::<f64>(self.arch, params, &graph, targets)?,
             };
             total.merge(&parts);
         }
@@ -249,7 +266,7 @@ pub struct TrainedModel {
 
 /// Trains `model` (already carrying its statistics) on examples `train` of `datasets`
 /// (concatenated), validating on `val`; with `dir`, writes checkpoints there (and resumes from
-/// them when `resume`).
+/// them when `resume`). The passes run on the CPU; [`train_on`] runs them elsewhere.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     model: Nequip,
@@ -261,7 +278,29 @@ pub fn train(
     resume: bool,
     progress: bool,
 ) -> Result<TrainedModel> {
-    let objective = NequipObjective::new(&model, datasets)?;
+    train_on(
+        None, model, config, datasets, train, val, dir, resume, progress,
+    )
+}
+
+/// [`train`] with the loss passes on `passes` (e.g. `mlff_nequip_cuda::DevicePasses` on a
+/// GPU); the optimiser, schedules and checkpoints stay on the host.
+#[allow(clippy::too_many_arguments)]
+pub fn train_on(
+    passes: Option<&dyn LossPasses>,
+    model: Nequip,
+    config: TrainConfig,
+    datasets: &[&Dataset],
+    train: Vec<usize>,
+    val: Vec<usize>,
+    dir: Option<&Path>,
+    resume: bool,
+    progress: bool,
+) -> Result<TrainedModel> {
+    let mut objective = NequipObjective::new(&model, datasets)?;
+    if let Some(p) = passes {
+        objective = objective.on(p);
+    }
     let units = datasets.first().map(|d| d.units());
     let mut best: Option<Vec<f64>> = None;
     let fail = |e: mlff_train::TrainError| NequipError::Config(format!("training: {e}"));

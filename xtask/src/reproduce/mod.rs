@@ -91,7 +91,8 @@ pub struct ReproduceArgs {
     /// MD steps per stability run (overrides the preset; 0 disables experiment 5).
     #[arg(long)]
     pub md_steps: Option<usize>,
-    /// Where NequIP's test-set predictions and MD run (training stays on the CPU).
+    /// Where NequIP's training passes, test-set predictions and MD run (the optimiser stays on
+    /// the host).
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
 }
@@ -104,7 +105,7 @@ pub struct RunCellArgs {
     /// The run directory (holding run.json).
     #[arg(long, default_value = "results/quick-nequip")]
     pub run_dir: PathBuf,
-    /// Where NequIP's test-set predictions and MD run (training stays on the CPU).
+    /// Where NequIP's training passes, test-set predictions and MD run.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
 }

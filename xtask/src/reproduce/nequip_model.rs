@@ -12,7 +12,7 @@ use mlff_data::Dataset;
 use mlff_md::Potential;
 use mlff_nequip::{
     DatasetBatches, Nequip, NequipConfig, NequipPotential, NumFeatures, Predictor,
-    apply_training_statistics, train,
+    apply_training_statistics, train_on,
 };
 use mlff_train::TrainConfig;
 use std::sync::Arc;
@@ -114,8 +114,19 @@ impl ModelFactory for NequipFactory {
         let model = Nequip::new(config)?;
         let tc = self.train_config(n_train, context.seed);
         let epochs = tc.max_epochs;
-        let trained = train(model, tc, &all, train_idx, val_idx, None, false, false)
-            .context("training NequIP")?;
+        let passes = self.executor.loss_passes(&model);
+        let trained = train_on(
+            passes.as_deref(),
+            model,
+            tc,
+            &all,
+            train_idx,
+            val_idx,
+            None,
+            false,
+            false,
+        )
+        .context("training NequIP")?;
         (context.progress)(1.0);
         let state = &trained.outcome.state;
         let summary = serde_json::json!({
