@@ -60,8 +60,10 @@ fn assert_close(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, what: &str) {
         .zip(b.iter())
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max);
+    // Rounding in the expansion sums reaches ~2e-10 of the largest component for some random
+    // geometries (a CI run found 1.6e-10); a broken invariance shows up at O(1).
     assert!(
-        err <= 1e-10 * scale,
+        err <= 1e-9 * scale,
         "{what}: max deviation {err:e} (scale {scale:e})"
     );
 }
