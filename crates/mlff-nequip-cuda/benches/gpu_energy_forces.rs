@@ -9,7 +9,7 @@ use mlff_cuda::{Backend, CudaBackend, DeviceReal};
 use mlff_md::Molecule;
 use mlff_nequip::{AtomicGraph, Nequip, NequipConfig, NumFeatures, Targets, loss_gradient_with};
 use mlff_nequip_cuda::{DeviceNequip, DevicePasses};
-use mlff_train::{EnergyTerm, ForceTerm, LossFunction};
+use mlff_train::{LossCoeffs, LossFunction};
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 
@@ -64,17 +64,7 @@ fn bench_precision<T: DeviceReal>(c: &mut Criterion, gpu: &Arc<CudaBackend>, dty
         energies: &p.energies.iter().map(|e| e + 0.1).collect::<Vec<_>>(),
         forces: &p.forces.iter().map(|f| 0.9 * f).collect::<Vec<_>>(),
     };
-    let loss = LossFunction {
-        energy: Some(EnergyTerm {
-            coeff: 1.0,
-            per_atom: true,
-            squared: true,
-        }),
-        forces: Some(ForceTerm {
-            coeff: 1.0,
-            squared: true,
-        }),
-    };
+    let loss = LossFunction::new(&LossCoeffs::default()).unwrap();
     let passes = DevicePasses::new(gpu.clone(), &model);
     group.bench_function("training_loss_gradient_batch5", |b| {
         b.iter(|| loss_gradient_with(&passes, model.params(), &graph, targets, &loss).unwrap())

@@ -4,7 +4,7 @@ use mlff_cuda::{Backend, DeviceReal, GemmShape, LinearDirection};
 
 use crate::error::{DeviceModelError, Result};
 use crate::graph::DeviceGraph;
-use crate::model::{DeviceLayer, DeviceNequip};
+use crate::model::{DenseLayer, DeviceLayer, DeviceNequip};
 
 /// What the reverse pass needs of a forward pass; everything stays on the executor.
 pub struct DeviceTape<B: Backend, T: DeviceReal> {
@@ -145,30 +145,26 @@ impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
         rows: usize,
     ) -> Result<RadialOutput<B, T>> {
         let b = &*self.backend;
-        let mut hidden: Vec<B::Buf<T>> = Vec::new();
-        let mut slopes = Vec::new();
-        let last =
-            layer.radial.len().checked_sub(1).ok_or_else(|| {
-                DeviceModelError::Unsupported("a radial MLP without layers".into())
-            })?;
-        for (i, dense) in layer.radial.iter().enumerate() {
+        let (output, hidden_layers) = layer
+            .radial
+            .split_last()
+            .ok_or_else(|| DeviceModelError::Unsupported("a radial MLP without layers".into()))?;
+        // `x · αW` of one layer on the previous layer's output (the embedding for the first).
+        let dense_layer = |dense: &DenseLayer<B, T>, input: &B::Buf<T>| -> Result<B::Buf<T>> {
             let shape = GemmShape::plain(rows, dense.fan_out, dense.fan_in, dense.alpha);
             let mut z = b.zeros(rows * dense.fan_out)?;
-            b.gemm(shape, hidden.last().unwrap_or(emb), &dense.weights, &mut z)?;
-            if i == last {
-                return Ok(RadialOutput {
-                    w: z,
-                    hidden,
-                    slopes,
-                });
-            }
+            b.gemm(shape, input, &dense.weights, &mut z)?;
+            Ok(z)
+        };
+        let (mut hidden, mut slopes) = (Vec::new(), Vec::new());
+        for dense in hidden_layers {
+            let mut z = dense_layer(dense, hidden.last().unwrap_or(emb))?;
             let mut slope = b.zeros(rows * dense.fan_out)?;
             b.silu_with_slope(&mut z, &mut slope)?;
             slopes.push(slope);
             hidden.push(z);
         }
-        Err(DeviceModelError::Unsupported(
-            "a radial MLP without layers".into(),
-        ))
+        let w = dense_layer(output, hidden.last().unwrap_or(emb))?;
+        Ok(RadialOutput { w, hidden, slopes })
     }
 }

@@ -302,7 +302,7 @@ fn training_loss_gradient_on_the_device_matches_the_cpu() {
     // The whole training gradient (per-atom energy MSE + force MSE, nequip's default loss):
     // mlff-nequip's loss driver over the device passes vs over the CPU passes.
     use mlff_nequip::{CpuPasses, Targets, loss_gradient_with};
-    use mlff_train::{EnergyTerm, ForceTerm, LossFunction};
+    use mlff_train::{LossCoeffs, LossFunction};
     let a = arch(1, true, 2, 1, true, 51);
     let m = model(&a);
     let mut r = ChaCha8Rng::seed_from_u64(52);
@@ -318,17 +318,8 @@ fn training_loss_gradient_on_the_device_matches_the_cpu() {
         energies: &energies,
         forces: &forces,
     };
-    let loss = LossFunction {
-        energy: Some(EnergyTerm {
-            coeff: 1.0,
-            per_atom: true,
-            squared: true,
-        }),
-        forces: Some(ForceTerm {
-            coeff: 1.0,
-            squared: true,
-        }),
-    };
+    // nequip's default loss: per-atom energy MSE and force MSE, 1 : 1.
+    let loss = LossFunction::new(&LossCoeffs::default()).unwrap();
     let (want_parts, want) = loss_gradient_with(
         &CpuPasses::<f64>::new(m.architecture()),
         m.params(),
