@@ -8,6 +8,7 @@
 
 use anyhow::{Context, Result, ensure};
 use clap::{Args, ValueEnum};
+use mlff_data::format::npz::stored_entry;
 use mlff_data::{Dataset, LengthUnit};
 use mlff_soap::{
     Average, OwnedFrame, RadialBasisKind, SimilaritySummary, Soap, SoapParams,
@@ -15,7 +16,6 @@ use mlff_soap::{
 };
 use ndarray::Array2;
 use npyz::npz::NpzWriter;
-use npyz::zip::write::FileOptions;
 use npyz::{DType, TypeStr, WriterBuilder};
 use std::io::{BufWriter, Seek, Write};
 use std::ops::Range;
@@ -263,17 +263,11 @@ impl SoapParamArgs {
     }
 }
 
-fn stored() -> FileOptions {
-    FileOptions::default()
-        .compression_method(npyz::zip::CompressionMethod::Stored)
-        .large_file(true)
-}
-
 fn npz_string<W: Write + Seek>(npz: &mut NpzWriter<W>, key: &str, value: &str) -> Result<()> {
     let len = value.chars().count().max(1);
     let type_str: TypeStr = format!("<U{len}").parse()?;
     let mut w = npz
-        .array::<str>(key, stored())?
+        .array::<str>(key, stored_entry())?
         .dtype(DType::new_scalar(type_str))
         .shape(&[])
         .begin_nd()?;
@@ -289,7 +283,7 @@ fn npz_floats<W: Write + Seek>(
     values: &[f64],
 ) -> Result<()> {
     let mut w = npz
-        .array::<f64>(key, stored())?
+        .array::<f64>(key, stored_entry())?
         .default_dtype()
         .shape(shape)
         .begin_nd()?;
@@ -305,7 +299,7 @@ fn npz_integers<W: Write + Seek>(
     values: impl IntoIterator<Item = i64>,
 ) -> Result<()> {
     let mut w = npz
-        .array::<i64>(key, stored())?
+        .array::<i64>(key, stored_entry())?
         .default_dtype()
         .shape(shape)
         .begin_nd()?;
@@ -330,7 +324,7 @@ pub fn run_soap(args: &SoapArgs) -> Result<()> {
     let write = |file: &mut std::fs::File| -> Result<()> {
         let mut npz = NpzWriter::new(BufWriter::new(file));
         let mut w = npz
-            .array::<f64>("soap", stored())?
+            .array::<f64>("soap", stored_entry())?
             .default_dtype()
             .shape(&shape)
             .begin_nd()?;

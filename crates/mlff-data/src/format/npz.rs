@@ -523,12 +523,6 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
             .map_err(std::io::Error::other)
     }
 
-    fn options() -> FileOptions {
-        FileOptions::default()
-            .compression_method(npyz::zip::CompressionMethod::Stored)
-            .large_file(true)
-    }
-
     /// An `<f8` array of `shape` from `values` in C order.
     pub fn floats<'a>(
         &mut self,
@@ -539,7 +533,7 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
         let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
         let mut w = self
             .writer
-            .array::<f64>(key, Self::options())?
+            .array::<f64>(key, stored_entry())?
             .default_dtype()
             .shape(&shape)
             .begin_nd()?;
@@ -560,7 +554,7 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
         let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
         let mut w = self
             .writer
-            .array::<T>(key, Self::options())?
+            .array::<T>(key, stored_entry())?
             .default_dtype()
             .shape(&shape)
             .begin_nd()?;
@@ -577,7 +571,7 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
         let dtype = DType::new_scalar(type_str);
         let mut w = self
             .writer
-            .array::<str>(key, Self::options())?
+            .array::<str>(key, stored_entry())?
             .dtype(dtype)
             .shape(&[])
             .begin_nd()?;
@@ -693,4 +687,14 @@ pub fn write_npz_arrays(
 /// Writes `data` as an npz file at `path`, atomically.
 pub(crate) fn write_npz_file(data: &Dataset, layout: NpzWriteLayout, path: &Path) -> Result<()> {
     crate::atomic::write_atomically(path, |file| write_npz(data, layout, BufWriter::new(file)))
+}
+
+/// Zip options of every array written: uncompressed (as numpy's `savez`), ZIP64 for large
+/// arrays, and a fixed modification time so the same data gives the same bytes whenever it is
+/// written (the zip clock would otherwise change files written a second apart).
+pub fn stored_entry() -> FileOptions {
+    FileOptions::default()
+        .compression_method(npyz::zip::CompressionMethod::Stored)
+        .large_file(true)
+        .last_modified_time(npyz::zip::DateTime::default())
 }
