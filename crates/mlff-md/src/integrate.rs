@@ -211,6 +211,26 @@ impl<'a> Integrator<'a> {
         Ok(())
     }
 
+    /// Changes the thermostat's target temperature (K) from the next step on, e.g. for a
+    /// heating ramp; validated like [`IntegratorConfig::temperature_k`].
+    ///
+    /// With Nosé–Hoover the thermostat mass follows the new temperature, so
+    /// [`conserved_energy`](Self::conserved_energy) is conserved only between changes; without a
+    /// thermostat the target has no effect on the dynamics.
+    pub fn set_temperature(&mut self, temperature_k: f64) -> Result<()> {
+        validate(&IntegratorConfig {
+            temperature_k,
+            ..self.config
+        })?;
+        self.config.temperature_k = temperature_k;
+        Ok(())
+    }
+
+    /// The thermostat's current target temperature, K.
+    pub fn target_temperature(&self) -> f64 {
+        self.config.temperature_k
+    }
+
     /// Advances one time step.
     pub fn step(&mut self) -> Result<()> {
         let dt = self.config.dt_fs;

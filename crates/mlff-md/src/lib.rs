@@ -6,6 +6,8 @@
 //! - Integrators (velocity Verlet, Langevin BAOAB, Nosé–Hoover) and
 //!   [`generate_trajectory`], deterministic for a seed, with explosion detection.
 //! - [`stability`]: the MD-stability analysis of Fu et al. (collapse, h(r), energy drift).
+//! - [`protocols`]: stability runs that rank models — a heating ramp to the first collapse
+//!   and NVE energy drift from a thermalised state.
 //!
 //! Units: Å, fs, amu, kcal/mol (see [`units`]).
 
@@ -15,6 +17,7 @@ mod mds;
 pub mod molecule;
 pub mod npz;
 pub mod potential;
+pub mod protocols;
 pub mod sgdml;
 pub mod stability;
 pub mod trajectory;
@@ -28,6 +31,9 @@ pub use molecule::{
     Atom, BUILTIN_MOLECULES, Bond, Element, Hybridization, Molecule, bonds_from_geometry,
 };
 pub use potential::{FrameEvaluations, Potential, evaluate_frames};
+pub use protocols::{
+    Collapse, HeatingRamp, MdState, NveOutcome, NveRun, RampOutcome, heating_ramp, nve_drift,
+};
 pub use sgdml::SgdmlModel;
 pub use trajectory::{
     Explosion, Progress, SimulationRun, Trajectory, TrajectoryConfig, generate_trajectory,

@@ -75,6 +75,120 @@ pub fn mean_bond_lengths(
     Ok(sums.into_iter().map(|s| s / t as f64).collect())
 }
 
+/// A bond found broken by a [`BondCriterion`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BrokenBond {
+    /// The two atoms.
+    pub atoms: (usize, usize),
+    /// Their distance in the frame, Å (NaN for non-finite positions).
+    pub length_a: f64,
+    /// The bond's reference mean length, Å.
+    pub reference_a: f64,
+}
+
+/// Fu et al.'s collapse test of one frame: some bond deviates from its reference mean length
+/// by more than a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BondCriterion {
+    n_atoms: usize,
+    bonds: Vec<(usize, usize)>,
+    means: Vec<f64>,
+    threshold_a: f64,
+}
+
+impl BondCriterion {
+    /// A criterion from `bonds` of an `n_atoms` molecule, their reference mean lengths (Å) and
+    /// the threshold (Å).
+    pub fn new(
+        n_atoms: usize,
+        bonds: Vec<(usize, usize)>,
+        reference_means: Vec<f64>,
+        threshold_a: f64,
+    ) -> Result<Self> {
+        check_bonds(&bonds, n_atoms)?;
+        if reference_means.len() != bonds.len() {
+            return Err(MdError::ShapeMismatch {
+                what: "reference bond means".into(),
+                expected: bonds.len(),
+                got: reference_means.len(),
+            });
+        }
+        if let Some(b) = reference_means.iter().position(|m| !m.is_finite()) {
+            return Err(MdError::NonFinite {
+                what: "reference bond means".into(),
+                location: format!("bond {b}"),
+            });
+        }
+        if !is_positive_finite(threshold_a) {
+            return Err(invalid("threshold_a", threshold_a, "must be > 0"));
+        }
+        Ok(Self {
+            n_atoms,
+            bonds,
+            means: reference_means,
+            threshold_a,
+        })
+    }
+
+    /// Fu et al.'s criterion: bond means over a flat `(T, N, 3)` reference trajectory,
+    /// threshold [`DEFAULT_COLLAPSE_THRESHOLD_A`].
+    pub fn from_reference(
+        reference: &[f64],
+        n_atoms: usize,
+        bonds: Vec<(usize, usize)>,
+    ) -> Result<Self> {
+        let means = mean_bond_lengths(reference, n_atoms, &bonds)?;
+        Self::new(n_atoms, bonds, means, DEFAULT_COLLAPSE_THRESHOLD_A)
+    }
+
+    /// Number of atoms of the molecule.
+    pub fn n_atoms(&self) -> usize {
+        self.n_atoms
+    }
+
+    /// The bonds, as atom pairs.
+    pub fn bonds(&self) -> &[(usize, usize)] {
+        &self.bonds
+    }
+
+    /// Reference mean length of each bond, Å.
+    pub fn reference_means(&self) -> &[f64] {
+        &self.means
+    }
+
+    /// The collapse threshold, Å.
+    pub fn threshold_a(&self) -> f64 {
+        self.threshold_a
+    }
+
+    /// The first broken bond of one flat `(N, 3)` frame, if any (a NaN length counts as broken).
+    pub fn broken_bond(&self, frame: &[f64]) -> Result<Option<BrokenBond>> {
+        if frame.len() != 3 * self.n_atoms {
+            return Err(MdError::ShapeMismatch {
+                what: "frame coordinates (3·atoms)".into(),
+                expected: 3 * self.n_atoms,
+                got: frame.len(),
+            });
+        }
+        Ok(self.first_broken(frame))
+    }
+
+    /// [`broken_bond`](Self::broken_bond) of a frame whose length is known to be right.
+    fn first_broken(&self, frame: &[f64]) -> Option<BrokenBond> {
+        self.bonds
+            .iter()
+            .zip(&self.means)
+            .find_map(|(&(i, j), &mean)| {
+                let d = distance(frame, i, j);
+                (d.is_nan() || (d - mean).abs() > self.threshold_a).then_some(BrokenBond {
+                    atoms: (i, j),
+                    length_a: d,
+                    reference_a: mean,
+                })
+            })
+    }
+}
+
 /// First frame where some bond deviates from its reference mean by more than `threshold_a`.
 pub fn collapse_frame(
     positions: &[f64],
@@ -84,24 +198,15 @@ pub fn collapse_frame(
     threshold_a: f64,
 ) -> Result<Option<usize>> {
     frame_count(positions, n_atoms)?;
-    check_bonds(bonds, n_atoms)?;
-    if reference_means.len() != bonds.len() {
-        return Err(MdError::ShapeMismatch {
-            what: "reference bond means".into(),
-            expected: bonds.len(),
-            got: reference_means.len(),
-        });
-    }
-    if !is_positive_finite(threshold_a) {
-        return Err(invalid("threshold_a", threshold_a, "must be > 0"));
-    }
-    Ok(positions.chunks_exact(3 * n_atoms).position(|frame| {
-        bonds.iter().zip(reference_means).any(|(&(i, j), &mean)| {
-            let d = distance(frame, i, j);
-            // A NaN distance is a collapse too.
-            d.is_nan() || (d - mean).abs() > threshold_a
-        })
-    }))
+    let criterion = BondCriterion::new(
+        n_atoms,
+        bonds.to_vec(),
+        reference_means.to_vec(),
+        threshold_a,
+    )?;
+    Ok(positions
+        .chunks_exact(3 * n_atoms)
+        .position(|frame| criterion.first_broken(frame).is_some()))
 }
 
 /// Outcome of a stability run.

@@ -89,32 +89,59 @@ pub fn bootstrap_ci(
         });
     }
     check_finite("bootstrap sample", values, |i| format!("value {i}"))?;
+    check_options(options)?;
+    let n = values.len();
+    let replicates = resampled(options, |rng| {
+        let sum: f64 = (0..n).map(|_| values[rng.random_range(0..n)]).sum();
+        statistic.of(sum, n)
+    });
+    let (lower, upper) = percentile_bounds(&replicates, options.confidence);
+    Ok(ConfidenceInterval {
+        estimate: statistic.of(values.iter().sum(), n),
+        lower,
+        upper,
+        confidence: options.confidence,
+        resamples: options.resamples,
+    })
+}
+
+/// Checks the resample count (≥ 2) and the confidence level of `options`.
+pub(crate) fn check_options(options: &BootstrapOptions) -> Result<()> {
     if options.resamples < 2 {
         return Err(MetricsError::InvalidParameter {
             what: "bootstrap resamples".into(),
             reason: format!("{} given, at least 2 needed", options.resamples),
         });
     }
-    check_confidence(options.confidence)?;
-    let n = values.len();
+    check_confidence(options.confidence)
+}
+
+/// The statistic of each of `options.resamples` resamples, ascending. Resample `i` draws from
+/// its own ChaCha8 stream `i` of `options.seed`, so results do not depend on the number of
+/// threads.
+pub(crate) fn resampled(
+    options: &BootstrapOptions,
+    statistic: impl Fn(&mut ChaCha8Rng) -> f64 + Sync + Send,
+) -> Vec<f64> {
     let mut replicates: Vec<f64> = (0..options.resamples)
         .into_par_iter()
         .map(|i| {
             let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
             rng.set_stream(i as u64);
-            let sum: f64 = (0..n).map(|_| values[rng.random_range(0..n)]).sum();
-            statistic.of(sum, n)
+            statistic(&mut rng)
         })
         .collect();
     replicates.sort_unstable_by(f64::total_cmp);
-    let alpha = 1.0 - options.confidence;
-    Ok(ConfidenceInterval {
-        estimate: statistic.of(values.iter().sum(), n),
-        lower: percentile(&replicates, alpha / 2.0),
-        upper: percentile(&replicates, 1.0 - alpha / 2.0),
-        confidence: options.confidence,
-        resamples: options.resamples,
-    })
+    replicates
+}
+
+/// Equal-tailed percentile interval at `confidence` of ascending `sorted` replicates.
+pub(crate) fn percentile_bounds(sorted: &[f64], confidence: f64) -> (f64, f64) {
+    let alpha = 1.0 - confidence;
+    (
+        percentile(sorted, alpha / 2.0),
+        percentile(sorted, 1.0 - alpha / 2.0),
+    )
 }
 
 pub(crate) fn check_confidence(confidence: f64) -> Result<()> {

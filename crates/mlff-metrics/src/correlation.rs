@@ -1,9 +1,33 @@
-//! Pearson and Spearman correlation with two-sided p-values (e.g. SOAP similarity vs error).
+//! Pearson and Spearman correlation with two-sided p-values and Fisher-z intervals (e.g. SOAP
+//! similarity vs error).
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::{MetricsError, Result, check_finite};
+use crate::inference::{Estimate, normal_quantile};
+
+/// Which correlation coefficient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrelationMethod {
+    /// Pearson's product-moment correlation.
+    #[default]
+    Pearson,
+    /// Spearman's rank correlation.
+    Spearman,
+}
+
+impl CorrelationMethod {
+    /// Variance factor c of Fisher's z = atanh(r): var z ≈ c / (n − 3); 1 for Pearson, 1.06
+    /// for Spearman (Fieller, Hartley & Pearson 1957).
+    fn z_variance_factor(self) -> f64 {
+        match self {
+            CorrelationMethod::Pearson => 1.0,
+            CorrelationMethod::Spearman => 1.06,
+        }
+    }
+}
 
 /// A correlation coefficient with its two-sided p-value under "no correlation".
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -16,20 +40,88 @@ pub struct Correlation {
     pub p_value: f64,
     /// Number of pairs.
     pub n: usize,
+    /// Which coefficient (absent in old files: Pearson).
+    #[serde(default)]
+    pub method: CorrelationMethod,
+}
+
+impl Correlation {
+    /// Fisher-z confidence interval of the coefficient at `level` (needs n ≥ 4; a coefficient
+    /// of ±1 gives a zero-width interval).
+    pub fn interval(&self, level: f64) -> Result<Estimate> {
+        pooled_correlation(std::slice::from_ref(self), level)
+    }
+}
+
+/// Fixed-effect pooled correlation of independent samples (e.g. one per test set): the mean
+/// of Fisher's z weighted by (n − 3)/c, with its normal interval at `level`, back-transformed.
+/// All parts must use the same method and have n ≥ 4.
+pub fn pooled_correlation(parts: &[Correlation], level: f64) -> Result<Estimate> {
+    let Some(first) = parts.first() else {
+        return Err(MetricsError::Empty {
+            what: "correlations to pool".into(),
+        });
+    };
+    if let Some(i) = parts.iter().position(|c| c.method != first.method) {
+        return Err(MetricsError::InvalidParameter {
+            what: format!("correlation {i}"),
+            reason: "pooled correlations must all be Pearson or all Spearman".into(),
+        });
+    }
+    if let Some(c) = parts.iter().find(|c| c.n < 4) {
+        return Err(MetricsError::TooFewPoints {
+            what: "Fisher-z interval of a correlation".into(),
+            needed: 4,
+            got: c.n,
+        });
+    }
+    let z_quantile = normal_quantile(level)?;
+    let n: usize = parts.iter().map(|c| c.n).sum();
+    let exact = |r: f64| Estimate {
+        value: r,
+        lower: r,
+        upper: r,
+        level,
+        n,
+    };
+    // A perfect correlation has infinite z and no sampling spread.
+    if let [single] = parts
+        && single.coefficient.abs() >= 1.0
+    {
+        return Ok(exact(single.coefficient));
+    }
+    let c = first.method.z_variance_factor();
+    let weight = |p: &Correlation| (p.n - 3) as f64 / c;
+    let total: f64 = parts.iter().map(weight).sum();
+    // Coefficients of ±1 are pulled just inside so their z stays finite.
+    let bound = 1.0 - 1e-12;
+    let z: f64 = parts
+        .iter()
+        .map(|p| weight(p) * p.coefficient.clamp(-bound, bound).atanh())
+        .sum::<f64>()
+        / total;
+    let half = z_quantile / total.sqrt();
+    Ok(Estimate {
+        value: z.tanh(),
+        lower: (z - half).tanh(),
+        upper: (z + half).tanh(),
+        level,
+        n,
+    })
 }
 
 /// Pearson's product-moment correlation of `x` and `y`.
 pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
     check_pairs(x, y)?;
     let r = pearson_coefficient(x, y)?;
-    Ok(with_p_value(r, x.len()))
+    Ok(with_p_value(r, x.len(), CorrelationMethod::Pearson))
 }
 
 /// Spearman's rank correlation (Pearson on ranks; ties get their average rank).
 pub fn spearman(x: &[f64], y: &[f64]) -> Result<Correlation> {
     check_pairs(x, y)?;
     let r = pearson_coefficient(&average_ranks(x), &average_ranks(y))?;
-    Ok(with_p_value(r, x.len()))
+    Ok(with_p_value(r, x.len(), CorrelationMethod::Spearman))
 }
 
 /// Ranks 1..=n of `values`, tied values sharing the mean of their ranks.
@@ -51,7 +143,7 @@ pub fn average_ranks(values: &[f64]) -> Vec<f64> {
     ranks
 }
 
-fn check_pairs(x: &[f64], y: &[f64]) -> Result<()> {
+pub(crate) fn check_pairs(x: &[f64], y: &[f64]) -> Result<()> {
     if x.len() != y.len() {
         return Err(MetricsError::ShapeMismatch {
             what: "second variable".into(),
@@ -91,7 +183,7 @@ fn pearson_coefficient(x: &[f64], y: &[f64]) -> Result<f64> {
     Ok((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
 }
 
-fn with_p_value(r: f64, n: usize) -> Correlation {
+fn with_p_value(r: f64, n: usize, method: CorrelationMethod) -> Correlation {
     let dof = (n - 2) as f64;
     let p_value = if r.abs() >= 1.0 {
         0.0
@@ -105,5 +197,6 @@ fn with_p_value(r: f64, n: usize) -> Correlation {
         coefficient: r,
         p_value,
         n,
+        method,
     }
 }

@@ -6,7 +6,13 @@
 //!   their [`EnergyUnit`] and convertible with [`Scores::in_unit`].
 //! - [`bootstrap_ci`] / [`Scores::bootstrap`]: seeded percentile-bootstrap intervals over frames.
 //! - [`fit_power_law`]: learning-curve log–log slope with its standard error.
-//! - [`pearson`] / [`spearman`]: correlations with two-sided p-values.
+//! - [`pearson`] / [`spearman`]: correlations with two-sided p-values and Fisher-z intervals
+//!   ([`Correlation::interval`], [`pooled_correlation`]).
+//! - [`Estimate`]: a value with its confidence interval, from [`mean_interval`] (replicates),
+//!   [`welch_difference`], [`paired_ratio`] (replicates), [`ratio_of_means`] /
+//!   [`ratio_of_paired_means`] (bootstrap over frames),
+//!   [`PowerLawFit::slope_estimate`] / [`power_law_slope_bootstrap`] (learning curves) and
+//!   [`permutation_trend`] (seeded permutation test of a trend).
 //! - [`SummaryTable`]: Markdown / CSV tables.
 //!
 //! ```
@@ -32,6 +38,7 @@
 mod bootstrap;
 mod correlation;
 mod error;
+mod inference;
 mod inputs;
 mod learning_curve;
 mod scores;
@@ -41,8 +48,15 @@ mod units;
 pub use bootstrap::{
     BootstrapOptions, ConfidenceInterval, ScoreIntervals, Statistic, bootstrap_ci, percentile,
 };
-pub use correlation::{Correlation, average_ranks, pearson, spearman};
+pub use correlation::{
+    Correlation, CorrelationMethod, average_ranks, pearson, pooled_correlation, spearman,
+};
 pub use error::{MetricsError, Result};
+pub use inference::{
+    DEFAULT_LEVEL, Estimate, PermutationOptions, TrendStatistic, TrendTest, bootstrap_group_means,
+    linear_slope, mean_interval, paired_ratio, permutation_trend, power_law_slope_bootstrap,
+    ratio_of_means, ratio_of_paired_means, welch_difference,
+};
 pub use inputs::{AtomicNumbers, Labels};
 pub use learning_curve::{PowerLawFit, fit_power_law};
 pub use scores::{ElementErrors, EnergyErrors, ForceErrors, FrameErrors, Scores, score};

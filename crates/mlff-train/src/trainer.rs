@@ -28,6 +28,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+/// Logs a training event at info level when the run shows its own progress bar, at debug
+/// level when it is embedded in a larger job (a benchmark grid with bars of its own).
+macro_rules! progress_event {
+    ($shown:expr, $($event:tt)+) => {
+        if $shown {
+            tracing::info!($($event)+)
+        } else {
+            tracing::debug!($($event)+)
+        }
+    };
+}
+
 /// The latest full training state in the output directory.
 pub const STATE_FILE: &str = "state.ckpt";
 /// The full training state at the best epoch.
@@ -341,7 +353,12 @@ impl<'a, O: Objective + ?Sized> Trainer<'a, O> {
             report(&progress, &record);
         };
         progress.finish_and_clear();
-        tracing::info!(epochs = st.epoch, ?stop, "training stopped");
+        progress_event!(
+            self.show_progress,
+            epochs = st.epoch,
+            ?stop,
+            "training stopped"
+        );
         self.save_state(&st, STATE_FILE)?;
         self.plot(&st)?;
         self.call_hook(CheckpointKind::Final, &st)?;
@@ -427,7 +444,8 @@ impl<'a, O: Objective + ?Sized> Trainer<'a, O> {
         if let Some(s) = st.scheduler.as_mut() {
             let new_lr = s.step(metric, st.lr);
             if new_lr != st.lr {
-                tracing::info!(
+                progress_event!(
+                    self.show_progress,
                     epoch = record.epoch,
                     from = st.lr,
                     to = new_lr,
@@ -448,7 +466,8 @@ impl<'a, O: Objective + ?Sized> Trainer<'a, O> {
         st.early_stop_reason = st
             .early_stopping
             .check(&conditions, |m| metric_value(record, m, "early_stopping"))?;
-        tracing::info!(
+        progress_event!(
+            self.show_progress,
             epoch = record.epoch,
             training_loss = record.training_loss,
             validation_loss = record.validation_loss,
