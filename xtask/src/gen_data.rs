@@ -30,13 +30,13 @@ pub struct GenDataArgs {
     #[arg(long, default_value = "uff")]
     pub potential: String,
     /// Frames to save per molecule.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = DEFAULT_FRAMES)]
     pub frames: usize,
     /// Integration steps between saved frames.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = DEFAULT_SAVE_EVERY)]
     pub save_every: usize,
     /// Equilibration steps before the first saved frame.
-    #[arg(long, default_value_t = 4_000)]
+    #[arg(long, default_value_t = DEFAULT_EQUILIBRATION)]
     pub equilibration: usize,
     /// Temperature in K.
     #[arg(long, default_value_t = 500.0)]
@@ -50,6 +50,31 @@ pub struct GenDataArgs {
     /// Output directory.
     #[arg(long, default_value = "data/generated")]
     pub out: PathBuf,
+}
+
+/// Frames of the default data: with [`DEFAULT_SAVE_EVERY`] steps of 0.5 fs between them,
+/// 100 ps per molecule — the span of an MD17 trajectory, which rMD17 samples (design notes §13).
+pub const DEFAULT_FRAMES: usize = 20_000;
+/// Integration steps between saved frames of the default data (5 fs at 0.5 fs steps).
+pub const DEFAULT_SAVE_EVERY: usize = 10;
+/// Equilibration steps of the default data (2 ps at 0.5 fs) before the first saved frame.
+pub const DEFAULT_EQUILIBRATION: usize = 4_000;
+
+impl GenDataArgs {
+    /// The embedded default data (UFF, 500 K, 0.5 fs steps, 100 ps) of `molecules` into `out`.
+    pub fn default_data(molecules: Vec<String>, out: PathBuf) -> Self {
+        Self {
+            molecules,
+            potential: "uff".into(),
+            frames: DEFAULT_FRAMES,
+            save_every: DEFAULT_SAVE_EVERY,
+            equilibration: DEFAULT_EQUILIBRATION,
+            temperature: 500.0,
+            dt: 0.5,
+            seed: 0,
+            out,
+        }
+    }
 }
 
 /// Seed offset of the rMD17-layout shuffle, so it draws a stream independent of the MD noise.

@@ -46,11 +46,37 @@ fn generate(dir: &Path, seed: &str) -> String {
         "60",
         "--equilibration",
         "40",
+        "--save-every",
+        "1",
         "--seed",
         seed,
         "--out",
         p(dir),
     ]))
+}
+
+#[test]
+fn default_data_saves_every_tenth_step_and_records_the_spacing() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["gen-data", "--molecules", "ethanol", "--frames", "30"];
+    ok(xtask(&[&args[..], &["--out", p(dir.path())]].concat()));
+    let md17 = mlff_data::load(dir.path().join("md17_ethanol.npz")).unwrap();
+    // 0.5 fs steps, every 10th saved: the files say 5 fs between frames.
+    assert_eq!(md17.provenance().time_step_fs, Some(5.0));
+    let rmd17 = mlff_data::load(dir.path().join("rmd17_ethanol.npz")).unwrap();
+    assert_eq!(rmd17.provenance().time_step_fs, Some(5.0));
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("ethanol.gen.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["save_every"], 10);
+    assert_eq!(record["dt_fs"], 0.5);
+    // Files from other settings (an older default, say) are regenerated, not reused.
+    let stale = ["--save-every", "1", "--out", p(dir.path())];
+    let out = ok(xtask(&[&args[..], &stale[..]].concat()));
+    assert!(!out.contains("already generated"));
+    let regenerated = mlff_data::load(dir.path().join("md17_ethanol.npz")).unwrap();
+    assert_eq!(regenerated.provenance().time_step_fs, Some(0.5));
 }
 
 #[test]

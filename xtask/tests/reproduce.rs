@@ -47,8 +47,10 @@ fn tiny_plan() -> Value {
             "ladder": ["malonaldehyde", "benzene"]
         },
         "soap": { "r_cut": 4.0, "n_max": 2, "l_max": 2, "sigma": 0.5, "max_train_frames": 30 },
-        "md": { "runs": 1, "steps": 200, "save_every": 10, "dt_fs": 0.5,
-                "temperature_k": 500.0, "friction_per_fs": 0.01 }
+        "md": { "runs": 2, "steps": 100, "save_every": 10, "dt_fs": 0.5,
+                "temperature_k": 500.0, "friction_per_fs": 0.05,
+                "heating_rate_k_per_ps": 20000.0, "max_temperature_k": 3500.0,
+                "nve_steps": 100 }
     })
 }
 
@@ -179,7 +181,7 @@ fn every_experiment_produces_cells_tables_figures_and_a_report() {
         "e3_cross_matrix",
         "e4_similarity_vs_error_sets",
         "e4_similarity_vs_error_frames",
-        "e5_stability_vs_error",
+        "e5_collapse_temperature_vs_error",
     ] {
         let svg = std::fs::read_to_string(run.join(format!("figures/{figure}.svg"))).unwrap();
         assert!(svg.contains("<svg"), "{figure}");
@@ -190,6 +192,8 @@ fn every_experiment_produces_cells_tables_figures_and_a_report() {
     for needle in [
         "Experiment 1 — sample efficiency",
         "Experiment 5 — MD stability",
+        "collapse temperature",
+        "eV/atom/ps",
         "time-holdout force MAE is on average",
         "UFF (RDKit parameters)",
         "Spearman",

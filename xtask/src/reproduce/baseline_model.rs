@@ -27,10 +27,6 @@ impl ModelFactory for BaselineFactory {
         "baseline-pair".into()
     }
 
-    fn hyper_parameters(&self) -> serde_json::Value {
-        serde_json::to_value(self.config).unwrap_or_default()
-    }
-
     fn train(
         &self,
         train: &[Dataset],
@@ -40,11 +36,11 @@ impl ModelFactory for BaselineFactory {
         let sets: Vec<&Dataset> = train.iter().collect();
         let model = fit(self.config, &sets).context("fitting the pair baseline")?;
         (context.progress)(1.0);
-        Ok(Box::new(FittedPair(model)))
+        Ok(Box::new(FittedPair(model, self.config)))
     }
 }
 
-struct FittedPair(PairModel);
+struct FittedPair(PairModel, PairConfig);
 
 impl FittedModel for FittedPair {
     fn predict(&self, data: &Dataset) -> Result<Predictions> {
@@ -65,5 +61,9 @@ impl FittedModel for FittedPair {
             "elements": self.0.elements(),
             "energy_shifts": self.0.energy_shifts(),
         })
+    }
+
+    fn hyper_parameters(&self) -> serde_json::Value {
+        serde_json::json!({ "model": self.1, "elements": self.0.elements() })
     }
 }

@@ -20,6 +20,10 @@ pub struct DataSource {
     pub dir: PathBuf,
     /// Whether it is the embedded default (generated on demand when files are missing).
     pub generated: bool,
+    /// Time between consecutive time indices, fs, overriding what the files record (`None`:
+    /// the file's `dt_fs`, else MD17's 0.5 fs step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_spacing_fs: Option<f64>,
 }
 
 /// What a result records about one molecule's data.
@@ -37,6 +41,13 @@ pub struct DataRecord {
     pub atoms: usize,
     /// Level of theory from the file's provenance (or what the collection is known to use).
     pub theory: String,
+    /// Time between consecutive time indices (frames of a time-ordered file, or units of
+    /// rMD17's `old_indices`), fs, as the time axes use it.
+    #[serde(default)]
+    pub frame_spacing_fs: Option<f64>,
+    /// Where that spacing comes from.
+    #[serde(default)]
+    pub frame_spacing_source: String,
 }
 
 /// A loaded molecule: its dataset (kcal/mol, Å) and record.
@@ -48,17 +59,16 @@ pub struct MoleculeData {
 }
 
 impl DataSource {
-    /// `--data DIR`, or the embedded default.
-    pub fn new(dir: Option<PathBuf>) -> Self {
-        match dir {
-            Some(dir) => Self {
-                dir,
-                generated: false,
-            },
-            None => Self {
-                dir: PathBuf::from(GENERATED_DIR),
-                generated: true,
-            },
+    /// `--data DIR`, or the embedded default; `frame_spacing_fs` overrides the files' spacing.
+    pub fn new(dir: Option<PathBuf>, frame_spacing_fs: Option<f64>) -> Self {
+        let (dir, generated) = match dir {
+            Some(dir) => (dir, false),
+            None => (PathBuf::from(GENERATED_DIR), true),
+        };
+        Self {
+            dir,
+            generated,
+            frame_spacing_fs,
         }
     }
 
@@ -93,15 +103,20 @@ impl DataSource {
                 self.dir.display()
             );
         }
+        if self.generated {
+            // gen-data skips molecules whose recorded settings match and regenerates the rest,
+            // so files from older defaults (or an interrupted generation) are replaced here.
+            let args =
+                crate::gen_data::GenDataArgs::default_data(molecules.to_vec(), self.dir.clone());
+            crate::gen_data::run(&args).context("generating the default data (gen-data)")?;
+            return Ok(());
+        }
         let missing: Vec<String> = molecules
             .iter()
             .filter(|m| self.file_of(m).is_none())
             .cloned()
             .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        if !self.generated {
+        if !missing.is_empty() {
             bail!(
                 "no file for {} in {} (looked for md17_<m>.npz, rmd17_<m>.npz, \
                  rmd17/npz_data/rmd17_<m>.npz)",
@@ -109,19 +124,6 @@ impl DataSource {
                 self.dir.display()
             );
         }
-        tracing::info!(molecules = %missing.join(","), "generating the embedded default data");
-        let args = crate::gen_data::GenDataArgs {
-            molecules: missing,
-            potential: "uff".into(),
-            frames: 20_000,
-            save_every: 1,
-            equilibration: 4_000,
-            temperature: 500.0,
-            dt: 0.5,
-            seed: 0,
-            out: self.dir.clone(),
-        };
-        crate::gen_data::run(&args).context("generating the default data (gen-data)")?;
         Ok(())
     }
 
@@ -130,9 +132,16 @@ impl DataSource {
         let file = self
             .file_of(molecule)
             .with_context(|| format!("no data file for {molecule} in {}", self.dir.display()))?;
-        let dataset = mlff_data::load(&file)
+        let mut dataset = mlff_data::load(&file)
             .with_context(|| format!("loading {}", file.display()))?
             .converted(Units::KCAL_MOL_ANGSTROM);
+        let frame_spacing_source = match self.frame_spacing_fs {
+            Some(dt) => {
+                dataset.provenance_mut().time_step_fs = Some(dt);
+                "given with --frame-spacing-fs".to_string()
+            }
+            None => spacing_source(&file, &dataset)?,
+        };
         ensure!(
             dataset.energies().is_some() && dataset.forces().is_some(),
             "{} has no energies or forces; training needs both",
@@ -152,9 +161,36 @@ impl DataSource {
             atoms: dataset.n_atoms(),
             file,
             theory,
+            frame_spacing_fs: dataset.provenance().time_step_fs,
+            frame_spacing_source,
         };
         Ok(MoleculeData { dataset, record })
     }
+}
+
+/// Where the frame spacing of a loaded file comes from, in words for the report.
+fn spacing_source(file: &Path, dataset: &Dataset) -> Result<String> {
+    let is_npz = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    let recorded = if is_npz {
+        mlff_data::format::NpzReader::open(file)?
+            .names()
+            .iter()
+            .any(|n| n == "dt_fs")
+    } else {
+        dataset.provenance().time_step_fs.is_some()
+    };
+    Ok(match (recorded, dataset.time_order()) {
+        (true, _) => "recorded in the file (dt_fs)".into(),
+        (false, mlff_data::TimeOrder::Indexed(_)) if is_npz => {
+            "MD17's 0.5 fs step per unit of old_indices".into()
+        }
+        (false, _) if is_npz => "MD17's 0.5 fs step assumed: the file records none (set \
+                                 --frame-spacing-fs if it was saved every k-th step)"
+            .into(),
+        (false, _) => "unknown: the file records none (set --frame-spacing-fs)".into(),
+    })
 }
 
 fn file_name(path: &Path) -> String {

@@ -106,7 +106,7 @@ pub fn execute(
         id: cell.id(),
         spec: cell.clone(),
         model: context.factory.name(),
-        hyper_parameters: context.factory.hyper_parameters(),
+        hyper_parameters: model.hyper_parameters(),
         training: model.training_summary(),
         train_frames: splits.train.iter().map(|(_, f)| f.len()).sum(),
         validation_frames: splits.validation.iter().map(|(_, f)| f.len()).sum(),

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use super::cell_splits::{self, CROSS, CellSplits, TestSet};
 use super::data::DataCache;
-use super::exp_sample::mean;
 use super::grid::{CellSpec, Experiment};
 use super::plots::heat_map;
 use super::preset::Plan;
-use super::report::{Section, Table, fmt};
+use super::report::{Section, Table};
+use super::stats::{self, Effect, Replicate, mean, replicate};
 use super::store::CellResult;
 
 /// Sorted distinct atomic numbers of a built-in molecule (empty if unknown).
@@ -223,22 +223,38 @@ fn ladder_splits(
     })
 }
 
+/// (seed, outcome) of every cell that trained on one set and tested on one molecule.
+type Outcomes<'a> = BTreeMap<(String, String), Vec<(u64, Replicate<'a>)>>;
+
+/// Numerator and denominator replicates of (a → b) / (b → b), matched by seed.
+fn matched<'a>(
+    matrix: &Outcomes<'a>,
+    key: &(String, String),
+) -> (Vec<Replicate<'a>>, Vec<Replicate<'a>>) {
+    let (Some(num), Some(den)) = (matrix.get(key), matrix.get(&(key.1.clone(), key.1.clone())))
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    num.iter()
+        .filter_map(|(seed, a)| Some((*a, den.iter().find(|(s, _)| s == seed)?.1)))
+        .unzip()
+}
+
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
     let mut section = Section::new(Experiment::CrossDataset);
-    // Matrix: mean over seeds of the force MAE of (train, test).
-    let mut matrix: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    let mut ladder: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut matrix: Outcomes<'_> = BTreeMap::new();
+    let mut ladder: Outcomes<'_> = BTreeMap::new();
     let mut unavailable = Vec::new();
     for r in results {
-        let CellSpec::Cross { train, .. } = &r.spec else {
+        let CellSpec::Cross { train, seed, .. } = &r.spec else {
             continue;
         };
         for t in &r.tests {
             let key = (train.join(" + "), t.molecule.clone());
-            match (&t.scores, train.len()) {
-                (Some(s), 1) => matrix.entry(key).or_default().push(s.force_mae),
-                (Some(s), _) => ladder.entry(key).or_default().push(s.force_mae),
+            match (replicate(r, &t.kind, &t.molecule), train.len()) {
+                (Some(rep), 1) => matrix.entry(key).or_default().push((*seed, rep)),
+                (Some(rep), _) => ladder.entry(key).or_default().push((*seed, rep)),
                 (None, _) => unavailable.push(format!(
                     "{} → {}: {}",
                     key.0,
@@ -249,10 +265,41 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
         }
     }
     let mut rows = Vec::new();
-    for ((a, b), v) in matrix.iter().chain(&ladder) {
-        rows.push(vec![a.clone(), b.clone(), fmt(mean(v))]);
+    let (mut numerators, mut denominators) = (Vec::new(), Vec::new());
+    for (key, v) in matrix.iter().chain(&ladder) {
+        let reps: Vec<Replicate<'_>> = v.iter().map(|(_, r)| *r).collect();
+        let maes: Vec<f64> = reps.iter().map(|r| r.mae).collect();
+        let (num, den) = matched(&matrix, key);
+        let ratio = if key.0 == key.1 || num.is_empty() {
+            "—".to_string()
+        } else {
+            stats::text(
+                stats::ratio(&num, &den).as_ref(),
+                mean(&num.iter().map(|r| r.mae).collect::<Vec<_>>())
+                    / mean(&den.iter().map(|r| r.mae).collect::<Vec<_>>()),
+            )
+        };
+        if key.0 != key.1 && matrix.contains_key(key) {
+            numerators.extend(num);
+            denominators.extend(den);
+        }
+        rows.push(vec![
+            key.0.clone(),
+            key.1.clone(),
+            reps.len().to_string(),
+            stats::text(stats::mae(&reps).as_ref(), mean(&maes)),
+            ratio,
+            stats::basis(&reps),
+        ]);
     }
-    let header = ["trained on", "tested on", "force MAE"];
+    let header = [
+        "trained on",
+        "tested on",
+        "seeds",
+        "force MAE [95% CI]",
+        "ratio to the tested molecule's own model [95% CI]",
+        "intervals over",
+    ];
     section.table = Table::new(&header, rows);
     let mut molecules: Vec<String> = matrix
         .keys()
@@ -266,7 +313,11 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
             .map(|a| {
                 molecules
                     .iter()
-                    .map(|b| matrix.get(&(a.clone(), b.clone())).map(|v| mean(v)))
+                    .map(|b| {
+                        matrix
+                            .get(&(a.clone(), b.clone()))
+                            .map(|v| mean(&v.iter().map(|(_, r)| r.mae).collect::<Vec<_>>()))
+                    })
                     .collect()
             })
             .collect();
@@ -276,30 +327,21 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
             &molecules,
             &values,
         )?);
-        let diag: Vec<f64> = matrix
-            .iter()
-            .filter(|((a, b), _)| a == b)
-            .map(|(_, v)| mean(v))
-            .collect();
-        let off: Vec<f64> = matrix
-            .iter()
-            .filter(|((a, b), _)| a != b)
-            .map(|(_, v)| mean(v))
-            .collect();
-        if !diag.is_empty() && !off.is_empty() {
-            section.findings.push(format!(
-                "Testing on another molecule gives a mean force MAE of {} against {} on the \
-                 training molecule's own held-out frames ({:.1}×).",
-                fmt(mean(&off)),
-                fmt(mean(&diag)),
-                mean(&off) / mean(&diag)
-            ));
-        }
+    }
+    if !numerators.is_empty() {
+        section
+            .findings
+            .push(transfer_sentence(&numerators, &denominators));
     }
     for ((a, b), v) in &ladder {
+        let reps: Vec<Replicate<'_>> = v.iter().map(|(_, r)| *r).collect();
         section.findings.push(format!(
-            "Trained on {a}, tested on {b}: force MAE {}.",
-            fmt(mean(v))
+            "Trained on {a}, tested on {b}: force MAE {} ({}).",
+            stats::text(
+                stats::mae(&reps).as_ref(),
+                mean(&reps.iter().map(|r| r.mae).collect::<Vec<_>>())
+            ),
+            stats::basis(&reps)
         ));
     }
     if !unavailable.is_empty() {
@@ -309,4 +351,31 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
         ));
     }
     Ok(section)
+}
+
+/// Error on another molecule / error of that molecule's own model, over every (pair, seed):
+/// an effect only when the interval excludes 1.
+fn transfer_sentence(numerators: &[Replicate<'_>], denominators: &[Replicate<'_>]) -> String {
+    let n = numerators.len();
+    let Some(r) = stats::ratio(numerators, denominators) else {
+        return format!(
+            "Testing on another molecule: {n} (pair, seed) ratios, but no interval could be \
+             computed, so no effect is claimed."
+        );
+    };
+    let how = if n >= 2 {
+        format!("geometric mean over {n} (pair, seed) ratios")
+    } else {
+        "one pair and seed, bootstrap over test frames".to_string()
+    };
+    let verdict = match stats::effect(&r, 1.0) {
+        Effect::Above => "a model trained on one molecule is significantly worse on another",
+        Effect::Below => "a model trained on another molecule is significantly better here",
+        Effect::None => "no significant difference from the molecule's own model was found",
+    };
+    format!(
+        "Testing on another molecule gives {r}× the force MAE of that molecule's own model \
+         ({how}, {} interval): {verdict}.",
+        stats::level(&r)
+    )
 }

@@ -3,13 +3,14 @@
 
 use anyhow::Result;
 use mlff_data::Dataset;
-use mlff_metrics::fit_power_law;
+use mlff_metrics::{DEFAULT_LEVEL, Estimate, fit_power_law, power_law_slope_bootstrap};
 
 use super::cell_splits::{self, CellSplits, IID, TIME_HOLDOUT};
 use super::grid::CellSpec;
-use super::plots::{Series, line_chart};
+use super::plots::{BarredSeries, Series, line_chart};
 use super::preset::Plan;
-use super::report::{Section, Table, fmt};
+use super::report::{Section, Table};
+use super::stats::{self, Effect, Replicate, replicate};
 use super::store::CellResult;
 
 /// The cells: molecule × size × seed.
@@ -55,17 +56,10 @@ pub fn splits(
     cell_splits::iid_with_holdout(molecule, data, plan, size, plan.sample.iid_test, seed)
 }
 
-/// Mean of `values`, or NaN when empty.
-pub fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        f64::NAN
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
-}
+pub use super::stats::mean;
 
-/// (size, mean force MAE over seeds) of one molecule and test kind.
-fn curve(results: &[&CellResult], molecule: &str, kind: &str) -> Vec<(f64, f64)> {
+/// The sizes of `molecule`'s cells, ascending.
+fn sizes_of(results: &[&CellResult], molecule: &str) -> Vec<usize> {
     let mut sizes: Vec<usize> = results
         .iter()
         .filter_map(|r| match &r.spec {
@@ -78,16 +72,122 @@ fn curve(results: &[&CellResult], molecule: &str, kind: &str) -> Vec<(f64, f64)>
     sizes.sort_unstable();
     sizes.dedup();
     sizes
-        .into_iter()
-        .filter_map(|n| {
-            let maes: Vec<f64> = results
-                .iter()
-                .filter(|r| matches!(&r.spec, CellSpec::Sample { molecule: m, size, .. } if m == molecule && *size == n))
-                .filter_map(|r| r.scores(kind, molecule).map(|s| s.force_mae))
-                .collect();
-            (!maes.is_empty()).then(|| (n as f64, mean(&maes)))
+}
+
+/// The cells of `molecule` at training size `n` (one per seed).
+fn cells_at<'a>(results: &[&'a CellResult], molecule: &str, n: usize) -> Vec<&'a CellResult> {
+    results
+        .iter()
+        .copied()
+        .filter(|r| {
+            matches!(&r.spec, CellSpec::Sample { molecule: m, size, .. } if m == molecule && *size == n)
         })
         .collect()
+}
+
+/// Both tests of one cell: (i.i.d., time holdout).
+type Pair<'a> = (Replicate<'a>, Replicate<'a>);
+
+/// The cells of `molecule` at size `n` that have both tests.
+fn pairs<'a>(results: &[&'a CellResult], molecule: &str, n: usize) -> Vec<Pair<'a>> {
+    cells_at(results, molecule, n)
+        .into_iter()
+        .filter_map(|r| {
+            Some((
+                replicate(r, IID, molecule)?,
+                replicate(r, TIME_HOLDOUT, molecule)?,
+            ))
+        })
+        .collect()
+}
+
+/// A learning curve of one molecule and test kind: every (size, seed) cell and, per size, the
+/// mean over seeds with its interval.
+struct Curve {
+    /// (size, force MAE) of every cell.
+    cells: Vec<(f64, f64)>,
+    /// (size, estimate over seeds or frames).
+    sizes: Vec<(f64, Option<Estimate>, f64)>,
+}
+
+impl Curve {
+    fn new(per_size: &[(usize, Vec<Replicate<'_>>)]) -> Self {
+        let cells = per_size
+            .iter()
+            .flat_map(|(n, reps)| reps.iter().map(move |r| (*n as f64, r.mae)))
+            .collect();
+        let sizes = per_size
+            .iter()
+            .filter(|(_, reps)| !reps.is_empty())
+            .map(|(n, reps)| {
+                let maes: Vec<f64> = reps.iter().map(|r| r.mae).collect();
+                (*n as f64, stats::mae(reps), mean(&maes))
+            })
+            .collect();
+        Self { cells, sizes }
+    }
+
+    /// The log–log slope over every cell with its 95% t-interval, and (when every size has
+    /// ≥ 2 seeds) a bootstrap interval resampling seeds within sizes.
+    fn slope(&self) -> std::result::Result<(Estimate, Option<Estimate>), String> {
+        let (x, y): (Vec<f64>, Vec<f64>) = self.cells.iter().copied().unzip();
+        let fit = fit_power_law(&x, &y).map_err(|e| e.to_string())?;
+        let t = fit
+            .slope_estimate(DEFAULT_LEVEL)
+            .map_err(|e| e.to_string())?;
+        let seeds_everywhere = self
+            .sizes
+            .iter()
+            .all(|(n, ..)| x.iter().filter(|v| *v == n).count() >= 2);
+        let boot = seeds_everywhere
+            .then(|| power_law_slope_bootstrap(&x, &y, &stats::bootstrap()).ok())
+            .flatten();
+        Ok((t, boot))
+    }
+
+    fn series(&self, label: String) -> BarredSeries {
+        BarredSeries {
+            series: Series {
+                label,
+                points: self
+                    .sizes
+                    .iter()
+                    .map(|(n, e, m)| (*n, e.map_or(*m, |e| e.value)))
+                    .collect(),
+            },
+            bars: self
+                .sizes
+                .iter()
+                .map(|(_, e, _)| stats::bar(e.as_ref()))
+                .collect(),
+        }
+    }
+}
+
+/// The sentence on one learning-curve slope: an effect only when its interval excludes 0.
+fn slope_sentence(what: &str, curve: &Curve) -> String {
+    match curve.slope() {
+        Err(e) => format!("{what}: no slope ({e})"),
+        Ok((b, boot)) => {
+            let also = boot
+                .map(|e| format!("; seed bootstrap {}", e))
+                .unwrap_or_default();
+            let fit = format!(
+                "b = {b}, {} t-interval over {} cells{also}",
+                stats::level(&b),
+                b.n
+            );
+            match stats::effect(&b, 0.0) {
+                Effect::Below => format!("{what}: force MAE falls as N^b, {fit}"),
+                Effect::Above => {
+                    format!("{what}: force MAE rises with training size, N^b with {fit}")
+                }
+                Effect::None => {
+                    format!("{what}: no significant dependence on training size was found ({fit})")
+                }
+            }
+        }
+    }
 }
 
 /// The report section.
@@ -100,47 +200,72 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
             _ => None,
         })
         .collect();
+    molecules.sort_unstable();
     molecules.dedup();
     let mut rows = Vec::new();
     let mut series = Vec::new();
-    let mut gaps = Vec::new();
     let mut slopes = Vec::new();
+    let mut all_pairs: Vec<Pair<'_>> = Vec::new();
     for molecule in &molecules {
-        let iid = curve(results, molecule, IID);
-        let ood = curve(results, molecule, TIME_HOLDOUT);
-        for ((n, e_iid), (_, e_ood)) in iid.iter().zip(&ood) {
-            gaps.push(e_ood / e_iid);
+        let per_size: Vec<(usize, Vec<Pair<'_>>)> = sizes_of(results, molecule)
+            .into_iter()
+            .map(|n| (n, pairs(results, molecule, n)))
+            .collect();
+        for (n, cell_pairs) in &per_size {
+            if cell_pairs.is_empty() {
+                continue;
+            }
+            let (iid, ood): (Vec<Replicate<'_>>, Vec<Replicate<'_>>) =
+                cell_pairs.iter().copied().unzip();
+            let m = |reps: &[Replicate<'_>]| mean(&reps.iter().map(|r| r.mae).collect::<Vec<_>>());
             rows.push(vec![
                 molecule.to_string(),
-                format!("{n}"),
-                fmt(*e_iid),
-                fmt(*e_ood),
-                format!("{:.2}", e_ood / e_iid),
+                n.to_string(),
+                iid.len().to_string(),
+                stats::text(stats::mae(&iid).as_ref(), m(&iid)),
+                stats::text(stats::mae(&ood).as_ref(), m(&ood)),
+                stats::text(stats::ratio(&ood, &iid).as_ref(), m(&ood) / m(&iid)),
+                stats::basis(&iid),
             ]);
+            all_pairs.extend(cell_pairs.iter().copied());
         }
-        for (kind, points) in [("i.i.d.", &iid), ("time holdout", &ood)] {
-            let slope = slope_text(points);
-            slopes.push(format!("{molecule} {kind}: {slope}"));
-            series.push(Series {
-                label: format!("{molecule} {kind} (slope {slope})"),
-                points: points.clone(),
-            });
+        for (label, holdout) in [("i.i.d.", false), ("time holdout", true)] {
+            let reps: Vec<(usize, Vec<Replicate<'_>>)> = per_size
+                .iter()
+                .map(|(n, p)| {
+                    (
+                        *n,
+                        p.iter()
+                            .map(|pair| if holdout { pair.1 } else { pair.0 })
+                            .collect(),
+                    )
+                })
+                .collect();
+            let curve = Curve::new(&reps);
+            let b = curve
+                .slope()
+                .map(|(b, _)| format!("b = {b}"))
+                .unwrap_or_else(|_| "no slope".into());
+            slopes.push(slope_sentence(&format!("{molecule} {label}"), &curve));
+            series.push(curve.series(format!("{molecule} {label} ({b})")));
         }
     }
     section.table = Table::new(
         &[
             "molecule",
             "n_train",
-            "force MAE i.i.d.",
-            "force MAE time holdout",
-            "ratio",
+            "seeds",
+            "force MAE i.i.d. [95% CI]",
+            "force MAE time holdout [95% CI]",
+            "ratio time holdout / i.i.d. [95% CI]",
+            "intervals over",
         ],
         rows,
     );
     if !series.is_empty() {
         section.figures.push(line_chart(
             "e1_learning_curve",
-            "Force MAE vs training-set size",
+            "Force MAE vs training-set size (mean over seeds, 95% intervals)",
             "training frames",
             "force MAE (kcal/mol/Å)",
             &series,
@@ -149,36 +274,52 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
     }
     if !slopes.is_empty() {
         section.findings.push(format!(
-            "Log–log slopes of force MAE against training size (more negative = learns faster \
-             from more data): {}.",
+            "Learning curves (log–log slope b of force MAE against training size N over every \
+             cell): {}.",
             slopes.join("; ")
         ));
     }
-    if !gaps.is_empty() {
-        section.findings.push(format!(
-            "Across {} (molecule, size) points the time-holdout force MAE is on average {:.2}× \
-             the i.i.d. one (range {:.2}–{:.2}): {}.",
-            gaps.len(),
-            mean(&gaps),
-            gaps.iter().cloned().fold(f64::INFINITY, f64::min),
-            gaps.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-            if mean(&gaps) > 1.05 {
-                "a random split overstates the accuracy on the frames the simulation visits next"
-            } else {
-                "on these data the i.i.d. split does not overstate the accuracy on later frames"
-            }
-        ));
+    if !all_pairs.is_empty() {
+        section.findings.push(ratio_sentence(&all_pairs));
     }
     Ok(section)
 }
 
-fn slope_text(points: &[(f64, f64)]) -> String {
-    if points.len() < 3 {
-        return "n/a (< 3 sizes)".into();
-    }
-    let (x, y): (Vec<f64>, Vec<f64>) = points.iter().cloned().unzip();
-    match fit_power_law(&x, &y) {
-        Ok(fit) => format!("{:.2} ± {:.2}", fit.slope, fit.slope_stderr),
-        Err(e) => format!("n/a ({e})"),
-    }
+/// The time-holdout / i.i.d. sentence: an effect only when the ratio's interval excludes 1.
+fn ratio_sentence(pairs: &[Pair<'_>]) -> String {
+    let (iid, ood): (Vec<Replicate<'_>>, Vec<Replicate<'_>>) = pairs.iter().copied().unzip();
+    let Some(r) = stats::ratio(&ood, &iid) else {
+        let total = |reps: &[Replicate<'_>]| reps.iter().map(|r| r.mae).sum::<f64>();
+        return format!(
+            "The time-holdout force MAE is on average {:.2}× the i.i.d. one over {} cells (no \
+             interval could be computed, so no effect is claimed).",
+            total(&ood) / total(&iid),
+            pairs.len()
+        );
+    };
+    let how = if pairs.len() >= 2 {
+        format!(
+            "geometric mean of the per-cell ratios over {} (molecule, size, seed) cells, {} \
+             t-interval of the mean log ratio",
+            pairs.len(),
+            stats::level(&r)
+        )
+    } else {
+        format!(
+            "one cell, {} bootstrap interval over test frames",
+            stats::level(&r)
+        )
+    };
+    let verdict = match stats::effect(&r, 1.0) {
+        Effect::Above => {
+            "a random split overstates the accuracy on the frames the simulation visits next"
+        }
+        Effect::Below => {
+            "here the later frames are predicted significantly better than i.i.d. ones"
+        }
+        Effect::None => {
+            "no significant difference between the time-holdout and i.i.d. errors was found"
+        }
+    };
+    format!("The time-holdout force MAE is on average {r}× the i.i.d. one ({how}): {verdict}.")
 }

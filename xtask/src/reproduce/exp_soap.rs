@@ -4,24 +4,47 @@
 //! and per frame.
 
 use anyhow::Result;
-use mlff_metrics::{pearson, spearman};
+use mlff_metrics::{Correlation, DEFAULT_LEVEL, pearson, pooled_correlation, spearman};
 
 use super::grid::Experiment;
 use super::measure::evenly_spaced;
-use super::plots::{Series, scatter};
-use super::report::{Section, Table, fmt};
+use super::plots::{BarredSeries, Series, scatter};
+use super::report::{Section, Table};
+use super::stats::{self, Effect};
 use super::store::CellResult;
 
 /// Most points drawn in the per-frame scatter plot.
 const MAX_FRAME_POINTS: usize = 3000;
 
+/// Pearson and Spearman coefficients with Fisher-z intervals and p-values, and whether the
+/// Spearman interval lies below / above 0.
 fn correlation_text(what: &str, x: &[f64], y: &[f64]) -> String {
-    match (pearson(x, y), spearman(x, y)) {
-        (Ok(p), Ok(s)) if p.coefficient.is_finite() => format!(
-            "{what}: Pearson r = {:.2} (p = {:.1e}), Spearman ρ = {:.2} (p = {:.1e}), n = {}.",
-            p.coefficient, p.p_value, s.coefficient, s.p_value, p.n
+    let with_interval = |c: &Correlation| match c.interval(DEFAULT_LEVEL) {
+        Ok(e) => format!("{e} (p = {})", stats::p_value(c.p_value)),
+        Err(_) => format!(
+            "{:.2} (p = {}, too few points for an interval)",
+            c.coefficient,
+            stats::p_value(c.p_value)
         ),
-        _ => format!("{what}: too few points to correlate (n = {}).", x.len()),
+    };
+    match (pearson(x, y), spearman(x, y)) {
+        (Ok(p), Ok(s)) => {
+            let verdict = match s.interval(DEFAULT_LEVEL).map(|e| stats::effect(&e, 0.0)) {
+                Ok(Effect::Below) => "less similar test data have significantly larger errors",
+                Ok(Effect::Above) => "more similar test data have significantly larger errors",
+                _ => "no significant correlation between similarity and error was found",
+            };
+            format!(
+                "{what}: Pearson r = {}, Spearman ρ = {} (95% Fisher-z intervals), n = {}: {verdict}.",
+                with_interval(&p),
+                with_interval(&s),
+                p.n
+            )
+        }
+        _ => format!(
+            "{what}: too few points (or no variation) to correlate (n = {}), so no effect is claimed.",
+            x.len()
+        ),
     }
 }
 
@@ -30,29 +53,48 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
     let mut section = Section::new(Experiment::SoapSimilarity);
     let mut rows = Vec::new();
     let mut sets: Vec<(f64, f64)> = Vec::new();
+    let mut set_bars = Vec::new();
     let mut frames: Vec<(f64, f64)> = Vec::new();
+    let mut within = Vec::new();
     for r in results {
         for t in &r.tests {
             let (Some(s), Some(sim)) = (&t.scores, &t.similarity) else {
                 continue;
             };
+            let pairs: Vec<(f64, f64)> = sim
+                .per_frame_max
+                .iter()
+                .copied()
+                .zip(t.per_frame_force_mae.iter().copied())
+                .collect();
+            let (fx, fy): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+            let rho = spearman(&fx, &fy).ok();
+            let mae = stats::frame_interval(&t.per_frame_force_mae);
             rows.push(vec![
                 r.id.clone(),
                 format!("{} {}", t.kind, t.molecule),
                 format!("{:.5}", sim.mean_max),
-                fmt(s.force_mae),
+                stats::text(mae.as_ref(), s.force_mae),
+                match rho.map(|c| (c, c.interval(DEFAULT_LEVEL))) {
+                    Some((_, Ok(e))) => e.to_string(),
+                    Some((c, Err(_))) => format!("{:.2} (no interval)", c.coefficient),
+                    None => "n/a".into(),
+                },
             ]);
+            within.extend(rho.filter(|c| c.n >= 4));
             sets.push((sim.mean_max, s.force_mae));
-            frames.extend(
-                sim.per_frame_max
-                    .iter()
-                    .copied()
-                    .zip(t.per_frame_force_mae.iter().copied()),
-            );
+            set_bars.push(stats::bar(mae.as_ref()));
+            frames.extend(pairs);
         }
     }
     section.table = Table::new(
-        &["cell", "test set", "mean max SOAP similarity", "force MAE"],
+        &[
+            "cell",
+            "test set",
+            "mean max SOAP similarity",
+            "force MAE [95% CI, frame bootstrap]",
+            "within-set Spearman ρ (similarity vs frame error) [95% CI]",
+        ],
         rows,
     );
     if sets.is_empty() {
@@ -65,18 +107,41 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
         &x,
         &y,
     ));
+    if let Ok(pooled) = pooled_correlation(&within, DEFAULT_LEVEL) {
+        let verdict = match stats::effect(&pooled, 0.0) {
+            Effect::Below => {
+                "within a test set, less similar frames have significantly larger errors"
+            }
+            Effect::Above => {
+                "within a test set, more similar frames have significantly larger errors"
+            }
+            Effect::None => "no significant within-set correlation was found",
+        };
+        section.findings.push(format!(
+            "Per frame within each test set, Spearman ρ pooled over {} sets (Fisher z weighted by \
+             n − 3) = {pooled} (95% interval, {} frames; sets that share test frames are not \
+             independent, so the interval is if anything too narrow): {verdict}.",
+            within.len(),
+            pooled.n
+        ));
+    }
     let (fx, fy): (Vec<f64>, Vec<f64>) = frames.iter().cloned().unzip();
-    section
-        .findings
-        .push(correlation_text("Per frame, the same", &fx, &fy));
+    section.findings.push(correlation_text(
+        "Per frame, all test sets pooled (mixes differences between sets with those within)",
+        &fx,
+        &fy,
+    ));
     section.figures.push(scatter(
         "e4_similarity_vs_error_sets",
-        "Test-set force MAE vs similarity to the training set",
+        "Test-set force MAE vs similarity to the training set (95% frame-bootstrap intervals)",
         "mean max SOAP cosine similarity",
         "force MAE (kcal/mol/Å)",
-        &[Series {
-            label: "test sets".into(),
-            points: sets,
+        &[BarredSeries {
+            series: Series {
+                label: "test sets".into(),
+                points: sets,
+            },
+            bars: set_bars,
         }],
     )?);
     let indices: Vec<usize> =

@@ -4,15 +4,18 @@
 
 use anyhow::{Result, bail};
 use mlff_data::Dataset;
-use mlff_metrics::spearman;
+use mlff_metrics::{
+    DEFAULT_LEVEL, PermutationOptions, TrendStatistic, paired_ratio, permutation_trend,
+    ratio_of_paired_means,
+};
 use mlff_splits::{SlidingWindowParams, SplitIndices, SplitRequest, Strategy, WindowPlacement};
 
 use super::cell_splits::{self, CellSplits, TIME_HOLDOUT, TestSet};
-use super::exp_sample::mean;
 use super::grid::{CellSpec, Experiment};
-use super::plots::{Series, line_chart};
+use super::plots::{BarredSeries, Series, line_chart};
 use super::preset::Plan;
 use super::report::{Section, Table, fmt};
+use super::stats::{self, Effect, Replicate, mean, replicate};
 use super::store::{CellResult, WindowRecord};
 
 /// The cells: molecule × (window position, or the i.i.d. contrast) × seed.
@@ -102,6 +105,45 @@ pub fn iid_splits(molecule: &str, seed: u64, data: &Dataset, plan: &Plan) -> Res
     cell_splits::iid_with_holdout(molecule, data, plan, plan.time.window, n_test, seed)
 }
 
+/// A window cell's outcome: position, seed, distance to the test segment, errors.
+struct WindowCell<'a> {
+    index: usize,
+    seed: u64,
+    window: &'a WindowRecord,
+    test: Replicate<'a>,
+}
+
+/// How distance to the test segment is measured: simulated time when every window knows it.
+#[derive(Clone, Copy, PartialEq)]
+enum Distance {
+    Picoseconds,
+    Frames,
+}
+
+impl Distance {
+    fn of(windows: &[WindowCell<'_>]) -> Self {
+        if !windows.is_empty() && windows.iter().all(|w| w.window.time_to_test_fs.is_some()) {
+            Distance::Picoseconds
+        } else {
+            Distance::Frames
+        }
+    }
+
+    fn measure(self, w: &WindowRecord) -> f64 {
+        match (self, w.time_to_test_fs) {
+            (Distance::Picoseconds, Some(fs)) => fs / 1000.0,
+            _ => w.frames_to_test as f64,
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Distance::Picoseconds => "ps",
+            Distance::Frames => "frames",
+        }
+    }
+}
+
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
     let mut section = Section::new(Experiment::TimeDomain);
@@ -118,66 +160,119 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
     molecules.dedup();
     let mut rows = Vec::new();
     let mut series = Vec::new();
+    let (mut trends, mut contrasts) = (Vec::new(), Vec::new());
+    let mut units = Vec::new();
     for molecule in molecules {
-        let windows: Vec<(&CellResult, &WindowRecord, f64)> = results
+        let windows: Vec<WindowCell<'_>> = results
             .iter()
-            .filter(|r| matches!(&r.spec, CellSpec::Window { molecule: m, .. } if m == molecule))
-            .filter_map(|r| {
-                let mae = r.scores(TIME_HOLDOUT, molecule)?.force_mae;
-                Some((*r, r.window.as_ref()?, mae))
+            .filter_map(|r| match &r.spec {
+                CellSpec::Window {
+                    molecule: m,
+                    index,
+                    seed,
+                } if m == molecule => Some(WindowCell {
+                    index: *index,
+                    seed: *seed,
+                    window: r.window.as_ref()?,
+                    test: replicate(r, TIME_HOLDOUT, molecule)?,
+                }),
+                _ => None,
             })
             .collect();
-        for (r, w, mae) in &windows {
+        let iid: Vec<(u64, Replicate<'_>)> = results
+            .iter()
+            .filter_map(|r| match &r.spec {
+                CellSpec::WindowIid { molecule: m, seed } if m == molecule => {
+                    Some((*seed, replicate(r, TIME_HOLDOUT, molecule)?))
+                }
+                _ => None,
+            })
+            .collect();
+        let distance = Distance::of(&windows);
+        units.push(distance.unit());
+        let mut positions: Vec<usize> = windows.iter().map(|w| w.index).collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let mut points = Vec::new();
+        let mut bars = Vec::new();
+        for index in positions {
+            let cells: Vec<&WindowCell<'_>> = windows.iter().filter(|w| w.index == index).collect();
+            let reps: Vec<Replicate<'_>> = cells.iter().map(|w| w.test).collect();
+            let d = mean(
+                &cells
+                    .iter()
+                    .map(|w| distance.measure(w.window))
+                    .collect::<Vec<_>>(),
+            );
+            let maes: Vec<f64> = reps.iter().map(|r| r.mae).collect();
+            let estimate = stats::mae(&reps);
+            let w = cells[0].window;
             rows.push(vec![
                 molecule.to_string(),
-                r.id.clone(),
+                format!("window {index}"),
                 format!("[{}, {})", w.start, w.end),
-                w.frames_to_test.to_string(),
-                w.time_to_test_fs
-                    .map(|t| format!("{:.2}", t / 1000.0))
-                    .unwrap_or_else(|| "n/a".into()),
-                fmt(*mae),
+                fmt(d),
+                reps.len().to_string(),
+                stats::text(estimate.as_ref(), mean(&maes)),
+                stats::basis(&reps),
             ]);
+            points.push((d, estimate.map_or(mean(&maes), |e| e.value)));
+            bars.push(stats::bar(estimate.as_ref()));
         }
-        let iid: Vec<f64> = results
-            .iter()
-            .filter(|r| matches!(&r.spec, CellSpec::WindowIid { molecule: m, .. } if m == molecule))
-            .filter_map(|r| r.scores(TIME_HOLDOUT, molecule).map(|s| s.force_mae))
-            .collect();
         if !iid.is_empty() {
+            let reps: Vec<Replicate<'_>> = iid.iter().map(|(_, r)| *r).collect();
             rows.push(vec![
                 molecule.to_string(),
                 "i.i.d. contrast".into(),
                 "random, before the test segment".into(),
                 "—".into(),
-                "—".into(),
-                fmt(mean(&iid)),
+                reps.len().to_string(),
+                stats::text(
+                    stats::mae(&reps).as_ref(),
+                    mean(&reps.iter().map(|r| r.mae).collect::<Vec<_>>()),
+                ),
+                stats::basis(&reps),
             ]);
+            if let Some(text) = contrast_sentence(molecule, &windows, &iid) {
+                contrasts.push(text);
+            }
         }
-        let points: Vec<(f64, f64)> = windows
-            .iter()
-            .map(|(_, w, mae)| (w.frames_to_test as f64, *mae))
-            .collect();
-        window_findings(&mut section, molecule, &points, &iid);
-        series.push(Series {
-            label: format!("{molecule} windows"),
-            points,
+        if let Some(text) = trend_sentence(molecule, &windows, distance) {
+            trends.push(text);
+        }
+        series.push(BarredSeries {
+            series: Series {
+                label: format!("{molecule} windows (mean over seeds, 95% CI)"),
+                points,
+            },
+            bars,
         });
     }
+    units.dedup();
+    let unit = units.join("/");
+    let distance_header = format!("distance to test ({unit})");
     let header = [
         "molecule",
-        "cell",
+        "training set",
         "window (time positions)",
-        "frames to test",
-        "time to test (ps)",
-        "force MAE time holdout",
+        distance_header.as_str(),
+        "seeds",
+        "force MAE time holdout [95% CI]",
+        "intervals over",
     ];
     section.table = Table::new(&header, rows);
-    if series.iter().any(|s| !s.points.is_empty()) {
+    if !trends.is_empty() {
+        section.findings.push(format!(
+            "Distance of the training window to the test segment: {}",
+            trends.join(" ")
+        ));
+    }
+    section.findings.extend(contrasts);
+    if series.iter().any(|s| !s.series.points.is_empty()) {
         section.figures.push(line_chart(
             "e2_window_distance",
             "Time-holdout force MAE vs the window's distance to the test segment",
-            "frames between window end and test segment",
+            &format!("distance between window end and test segment ({unit})"),
             "force MAE (kcal/mol/Å)",
             &series,
             false,
@@ -186,40 +281,113 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
     Ok(section)
 }
 
-fn window_findings(section: &mut Section, molecule: &str, points: &[(f64, f64)], iid: &[f64]) {
-    if points.len() >= 2 {
-        let nearest = points
-            .iter()
-            .cloned()
-            .fold((f64::INFINITY, 0.0), |a, p| if p.0 < a.0 { p } else { a });
-        let farthest =
-            points.iter().cloned().fold(
-                (f64::NEG_INFINITY, 0.0),
-                |a, p| if p.0 > a.0 { p } else { a },
-            );
-        let (x, y): (Vec<f64>, Vec<f64>) = points.iter().cloned().unzip();
-        let rho = spearman(&x, &y)
-            .map(|c| format!("Spearman ρ = {:.2}", c.coefficient))
-            .unwrap_or_else(|_| "ρ undefined".into());
-        section.findings.push(format!(
-            "{molecule}: the window nearest the test segment gives force MAE {} and the farthest {} \
-             ({rho} between distance and error){}.",
-            fmt(nearest.1),
-            fmt(farthest.1),
-            if farthest.1 > nearest.1 {
-                "; windows far from the test segment generalise worse"
-            } else {
-                "; here distance did not increase the error"
-            }
-        ));
-    }
-    if !iid.is_empty() && !points.is_empty() {
-        let best = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-        section.findings.push(format!(
-            "{molecule}: a random training set of the same size, spread over the whole pre-test \
-             trajectory, reaches {} on the time-holdout test (best window {}).",
-            fmt(mean(iid)),
-            fmt(best)
-        ));
-    }
+/// The distance trend over every window cell: a permutation test of Spearman's ρ and the OLS
+/// slope with its interval; "generalise worse" only when both are significant.
+fn trend_sentence(
+    molecule: &str,
+    windows: &[WindowCell<'_>],
+    distance: Distance,
+) -> Option<String> {
+    let x: Vec<f64> = windows.iter().map(|w| distance.measure(w.window)).collect();
+    let y: Vec<f64> = windows.iter().map(|w| w.test.mae).collect();
+    let unit = distance.unit();
+    let test = match permutation_trend(
+        &x,
+        &y,
+        TrendStatistic::Spearman,
+        &PermutationOptions {
+            seed: stats::SEED,
+            ..PermutationOptions::default()
+        },
+    ) {
+        Ok(test) => test,
+        Err(e) => return (windows.len() >= 2).then(|| format!("{molecule}: no trend test ({e}).")),
+    };
+    let detail = format!(
+        "slope {} kcal/mol/Å per {unit} ({} CI), Spearman ρ = {:.2}, permutation p = {}, {} cells",
+        test.slope,
+        stats::level(&test.slope),
+        test.observed,
+        stats::p_value(test.p_value),
+        test.slope.n
+    );
+    let significant = test.significant(1.0 - test.slope.level) && test.slope.excludes(0.0);
+    Some(match (significant, test.slope.value > 0.0) {
+        (true, true) => {
+            format!("{molecule}: windows far from the test segment generalise worse ({detail}).")
+        }
+        (true, false) => format!(
+            "{molecule}: windows far from the test segment generalise better here ({detail})."
+        ),
+        (false, _) => format!(
+            "{molecule}: no significant dependence of the error on the distance to the test \
+             segment was found ({detail})."
+        ),
+    })
+}
+
+/// Mean window error / i.i.d. error: per seed when there are ≥ 2 seeds with both, else a
+/// bootstrap over each test set's frames.
+fn contrast_sentence(
+    molecule: &str,
+    windows: &[WindowCell<'_>],
+    iid: &[(u64, Replicate<'_>)],
+) -> Option<String> {
+    let per_seed: Vec<(f64, f64)> = iid
+        .iter()
+        .filter_map(|(seed, r)| {
+            let maes: Vec<f64> = windows
+                .iter()
+                .filter(|w| w.seed == *seed)
+                .map(|w| w.test.mae)
+                .collect();
+            (!maes.is_empty()).then(|| (mean(&maes), r.mae))
+        })
+        .collect();
+    let (ratio, how) = if per_seed.len() >= 2 {
+        let (w, i): (Vec<f64>, Vec<f64>) = per_seed.iter().copied().unzip();
+        let r = paired_ratio(&w, &i, DEFAULT_LEVEL).ok()?;
+        (
+            r,
+            format!("geometric mean over {} seeds, t-interval", per_seed.len()),
+        )
+    } else {
+        // One seed: every model was tested on the same frames, so resample frames jointly.
+        let (_, iid_rep) = iid.first()?;
+        let frames = iid_rep.per_frame.len();
+        if windows.is_empty() || windows.iter().any(|w| w.test.per_frame.len() != frames) {
+            return None;
+        }
+        let window_mean: Vec<f64> = (0..frames)
+            .map(|f| {
+                mean(
+                    &windows
+                        .iter()
+                        .map(|w| w.test.per_frame[f])
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let r = ratio_of_paired_means(&window_mean, iid_rep.per_frame, &stats::bootstrap()).ok()?;
+        (
+            r,
+            format!("one seed, bootstrap over {frames} shared test frames"),
+        )
+    };
+    let verdict = match stats::effect(&ratio, 1.0) {
+        Effect::Above => {
+            "contiguous windows generalise worse than a random sample of the pre-test trajectory"
+        }
+        Effect::Below => {
+            "contiguous windows generalise better than a random sample of the pre-test trajectory"
+        }
+        Effect::None => {
+            "no significant difference between windows and a random training set was found"
+        }
+    };
+    Some(format!(
+        "{molecule}: the mean window force MAE is {ratio}× that of a random training set of the \
+         same size ({how}, {} interval): {verdict}.",
+        stats::level(&ratio)
+    ))
 }

@@ -24,6 +24,7 @@ pub mod plots;
 pub mod preset;
 pub mod report;
 pub mod slurm;
+pub mod stats;
 pub mod store;
 
 use anyhow::{Context, Result, bail};
@@ -53,6 +54,14 @@ pub struct ReproduceArgs {
     /// UFF data in data/generated, generated if missing).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Time between consecutive frames (or units of rMD17's old_indices) in fs, for data whose
+    /// files do not record it (e.g. an MD17-layout file saved every k-th 0.5 fs step: 0.5·k);
+    /// default: the files' `dt_fs`, else MD17's 0.5 fs.
+    #[arg(long, value_parser = positive_fs)]
+    pub frame_spacing_fs: Option<f64>,
+    /// Cells trained at the same time, each on an equal share of the cores (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
     /// Run name (directory under --results); default `<preset>-<model>`.
     #[arg(long)]
     pub run: Option<String>,
@@ -88,13 +97,22 @@ pub struct ReproduceArgs {
     /// Seeds (overrides the preset).
     #[arg(long, value_delimiter = ',')]
     pub seeds: Vec<u64>,
-    /// MD steps per stability run (overrides the preset; 0 disables experiment 5).
+    /// MD steps of the fixed-temperature hold of each stability run (overrides the preset; 0
+    /// disables experiment 5).
     #[arg(long)]
     pub md_steps: Option<usize>,
     /// Where NequIP's training passes, test-set predictions and MD run (the optimiser stays on
     /// the host).
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
+}
+
+fn positive_fs(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("{v} is not a positive, finite time in fs")),
+        Err(e) => Err(format!("`{text}`: {e}")),
+    }
 }
 
 /// Options of `run-cell`.
@@ -241,7 +259,7 @@ fn code_version() -> String {
 /// Prepares a run: plan, data checks, grid, manifest. Returns the manifest and the selected cells.
 pub fn prepare(args: &ReproduceArgs) -> Result<(RunDir, Manifest, Vec<CellSpec>, DataCache)> {
     let mut plan = args.resolved_plan()?;
-    let source = DataSource::new(args.data.clone());
+    let source = DataSource::new(args.data.clone(), args.frame_spacing_fs);
     let molecules = all_molecules(&plan);
     source.ensure_available(&molecules)?;
     let cache = DataCache::new(source.clone());
@@ -334,7 +352,12 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let (run, manifest, selected, cache) = prepare(args)?;
     run.save_manifest(&manifest)?;
     let failures = with_context(&manifest, &cache, &executor, |context| {
-        run_cells(&run, &selected, context)
+        // A GPU serves one cell at a time unless told otherwise.
+        let jobs = match args.device {
+            Device::Cpu => args.jobs,
+            _ => args.jobs.max(1),
+        };
+        run_cells(&run, &selected, context, parallelism(jobs))
     })?;
     let results = run.finished_cells(&manifest);
     report::write(&run, &manifest, &results)?;
@@ -359,7 +382,22 @@ impl CellProgress for BarProgress<'_> {
     }
 }
 
-fn run_cells(run: &RunDir, cells: &[CellSpec], context: &RunContext<'_>) -> Result<Vec<String>> {
+/// Cells run at once and rayon threads per cell for `jobs` (0: one cell per core).
+fn parallelism(jobs: usize) -> (usize, usize) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = if jobs == 0 { cores } else { jobs };
+    (jobs, (cores / jobs).max(1))
+}
+
+/// Runs `cells` (skipping finished ones), `jobs` at a time, each on its own rayon pool of
+/// `threads` threads: independent cells keep every core busy where one small model would not.
+/// Results do not depend on either number (the kernels' work split is fixed).
+fn run_cells(
+    run: &RunDir,
+    cells: &[CellSpec],
+    context: &RunContext<'_>,
+    (jobs, threads): (usize, usize),
+) -> Result<Vec<String>> {
     let bars = MultiProgress::new();
     let experiment_style =
         ProgressStyle::with_template("{prefix:>34} [{bar:30}] {pos}/{len} cells, ETA {eta}")?
@@ -378,34 +416,58 @@ fn run_cells(run: &RunDir, cells: &[CellSpec], context: &RunContext<'_>) -> Resu
             })
             .inc_length(1);
     }
-    let cell_bar = bars.add(
-        ProgressBar::new(100).with_style(
-            ProgressStyle::with_template("{prefix:>34} [{bar:30}] {percent}% {msg}, ETA {eta}")?
-                .progress_chars("=> "),
-        ),
-    );
-    let mut failures = Vec::new();
-    for cell in cells {
-        let id = cell.id();
-        let bar = &experiment_bars[&cell.experiment()];
-        if run.finished(&id).is_some() {
-            bar.inc(1);
-            continue;
-        }
-        cell_bar.reset();
-        cell_bar.set_prefix(id.clone());
-        match execute::execute(cell, context, &BarProgress(&cell_bar)) {
-            Ok(result) => run.save_cell(&result)?,
-            Err(e) => {
-                bars.suspend(|| tracing::error!("cell {id} failed: {e:#}"));
-                failures.push(format!("{id}: {e:#}"));
+    let cell_style =
+        ProgressStyle::with_template("{prefix:>34} [{bar:30}] {percent}% {msg}, ETA {eta}")?
+            .progress_chars("=> ");
+    let queue = std::sync::Mutex::new(cells.iter());
+    let failures = std::sync::Mutex::new(Vec::new());
+    let worker = || -> Result<()> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        let cell_bar = bars.add(ProgressBar::new(100).with_style(cell_style.clone()));
+        loop {
+            let next = queue
+                .lock()
+                .map_err(|_| anyhow::anyhow!("cell queue poisoned"))?
+                .next();
+            let Some(cell) = next else { break };
+            let id = cell.id();
+            let bar = &experiment_bars[&cell.experiment()];
+            if run.finished(&id).is_some() {
+                bar.inc(1);
+                continue;
             }
+            cell_bar.reset();
+            cell_bar.set_prefix(id.clone());
+            match pool.install(|| execute::execute(cell, context, &BarProgress(&cell_bar))) {
+                Ok(result) => run.save_cell(&result)?,
+                Err(e) => {
+                    bars.suspend(|| tracing::error!("cell {id} failed: {e:#}"));
+                    failures
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("failure list poisoned"))?
+                        .push(format!("{id}: {e:#}"));
+                }
+            }
+            bar.inc(1);
         }
-        bar.inc(1);
-    }
-    cell_bar.finish_and_clear();
+        cell_bar.finish_and_clear();
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs.min(cells.len()).max(1))
+            .map(|_| scope.spawn(worker))
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a cell worker panicked"))?
+        })
+    })?;
     experiment_bars.values().for_each(ProgressBar::finish);
-    Ok(failures)
+    failures
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("failure list poisoned"))
 }
 
 /// Runs `run-cell`: one cell of an existing run (skipped if finished).

@@ -35,9 +35,6 @@ pub trait ModelFactory: Send + Sync {
     /// Model name as written in results (`baseline-pair`, `nequip`).
     fn name(&self) -> String;
 
-    /// Hyper-parameters, recorded in every cell result.
-    fn hyper_parameters(&self) -> serde_json::Value;
-
     /// Trains on `train` (one dataset per molecule; several for cross-molecule training),
     /// using `validation` (same layout, possibly empty datasets absent) for early stopping or
     /// model selection as the model sees fit.
@@ -57,8 +54,13 @@ pub trait FittedModel: Send + Sync {
     /// The model as an MD potential for a molecule with these atomic numbers.
     fn potential<'a>(&'a self, atomic_numbers: &[u8]) -> Result<Box<dyn Potential + 'a>>;
 
-    /// Anything worth recording about the training run (epochs, final losses, parameters).
+    /// Anything worth recording about the training run (epochs, final losses, parameters, why
+    /// it stopped and whether it converged).
     fn training_summary(&self) -> serde_json::Value;
+
+    /// The hyper-parameters the model was really built and trained with (element types and
+    /// training-set statistics included), enough to rebuild it; recorded in every cell result.
+    fn hyper_parameters(&self) -> serde_json::Value;
 }
 
 /// The models the runner knows (`--model`).

@@ -1,10 +1,13 @@
 //! [`ModelFactory`] for NequIP (`mlff-nequip`, trained with `mlff-train`).
 //!
-//! `quick` trains a small model (l_max 1, 3 layers, 16 features, r_max 4 Å — the size and
-//! recipe of the design notes' accuracy anchor) for a fixed number of optimiser steps, so a cell costs the
-//! same whatever its training size and the whole quick grid fits a 2-core CPU; `paper` uses
-//! the paper-era rMD17 recipe (l_max 3, 5 layers, 64 features, AMSGrad, plateau schedule,
-//! EMA, early stopping).
+//! Every cell trains until its validation loss has converged, so a learning curve measures the
+//! data, not a step budget. `quick` trains a small model (l_max 1, 3 layers, 16 features,
+//! r_max 4 Å — the size of the design notes' accuracy anchor) with Adam, EMA and a plateau
+//! schedule whose patience is a fixed number of optimiser steps; it stops as converged once the
+//! learning rate has been halved [`QUICK_LR_HALVINGS`] times, or when the validation loss has not
+//! improved for [`QUICK_STALL_PATIENCES`] patiences. A cap on optimiser steps bounds the run, and
+//! a cell that reaches it records that it did not converge. `paper` uses the paper-era rMD17
+//! recipe (l_max 3, 5 layers, 64 features, AMSGrad, plateau schedule, EMA, early stopping).
 
 use crate::device::Executor;
 use anyhow::{Context, Result};
@@ -14,14 +17,35 @@ use mlff_nequip::{
     DatasetBatches, Nequip, NequipConfig, NequipPotential, NumFeatures, Predictor,
     apply_training_statistics, train_on,
 };
-use mlff_train::TrainConfig;
+use mlff_train::{
+    LossCoeffs, LossField, LossKind, LossTermSpec, Metric, SchedulerName, StopReason, TrainConfig,
+};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::model::{FittedModel, ModelFactory, Predictions, TrainingContext};
 use super::preset::Preset;
 
-/// Optimiser steps of a `quick` cell.
-const QUICK_STEPS: usize = 1200;
+/// Initial learning rate of `quick`.
+const QUICK_LR: f64 = 0.01;
+/// Frames per optimiser step of `quick`: one, so small training sets get many updates per
+/// second (a step costs about a fifth of a five-frame step).
+const QUICK_BATCH: usize = 1;
+/// Optimiser steps without a validation improvement before `quick` halves the learning rate
+/// (rounded up to whole epochs).
+const QUICK_PATIENCE_STEPS: usize = 100;
+/// Halvings of the learning rate after which `quick` counts the validation loss as converged.
+pub const QUICK_LR_HALVINGS: i32 = 4;
+/// Patiences without any validation improvement after which `quick` stops as converged.
+pub const QUICK_STALL_PATIENCES: usize = 3;
+/// Relative validation improvement that counts as one (torch's `rel` threshold): the loss
+/// counts as converged at a learning rate once it improves by less than 3 % per patience.
+const QUICK_THRESHOLD: f64 = 0.03;
+/// `quick`'s cap on optimiser steps: a base plus a number per training frame, so a larger
+/// training set gets the steps it needs to converge.
+fn quick_max_steps(n_train: usize) -> usize {
+    3000 + 50 * n_train
+}
 
 /// Trains NequIP models with a preset's hyper-parameters (on the CPU) and predicts with them
 /// on an executor.
@@ -55,18 +79,60 @@ impl NequipFactory {
 
     fn train_config(&self, n_train: usize, seed: u64) -> TrainConfig {
         let mut t = match self.preset {
-            // The accuracy anchor's recipe (design notes §11): Adam 0.01, EMA 0.99, per-atom
-            // energy : forces 1 : 1, batch 5 — which reaches nequip's accuracy in 2,400 steps.
-            Preset::Quick => TrainConfig::from_yaml_str(&format!(
-                "learning_rate: 0.01\nuse_ema: true\nema_decay: 0.99\nbatch_size: 5\n\
-                 max_epochs: {}\nloss_coeffs: {{total_energy: [1, PerAtomMSELoss], forces: 1}}\n",
-                (QUICK_STEPS * 5).div_ceil(n_train.max(1)).clamp(5, 200)
-            ))
-            .expect("a valid built-in configuration"),
+            Preset::Quick => quick_train_config(n_train),
             Preset::Paper => TrainConfig::rmd17_paper(),
         };
         t.seed = seed;
         t
+    }
+}
+
+/// `quick`'s recipe for `n_train` frames: Adam at 0.01 with EMA 0.99 and per-atom energy :
+/// forces 1 : 1 (the accuracy anchor's, design notes §11), batch 1, plus the plateau schedule
+/// and convergence stops described in the module documentation.
+fn quick_train_config(n_train: usize) -> TrainConfig {
+    let batch = QUICK_BATCH;
+    let steps_per_epoch = n_train.div_ceil(batch).max(1);
+    let patience = QUICK_PATIENCE_STEPS.div_ceil(steps_per_epoch).max(1);
+    let min_lr = QUICK_LR * 0.5f64.powi(QUICK_LR_HALVINGS);
+    TrainConfig {
+        learning_rate: QUICK_LR,
+        batch_size: batch,
+        use_ema: true,
+        ema_decay: 0.99,
+        lr_scheduler_name: SchedulerName::ReduceLROnPlateau,
+        lr_scheduler_patience: patience,
+        lr_scheduler_factor: 0.5,
+        lr_scheduler_threshold: QUICK_THRESHOLD,
+        // Stop once the rate is below the QUICK_LR_HALVINGS-th halving (with room for rounding).
+        early_stopping_lower_bounds: BTreeMap::from([(Metric::Lr, min_lr * 1.5)]),
+        early_stopping_patiences: BTreeMap::from([(
+            Metric::ValidationLoss,
+            QUICK_STALL_PATIENCES * (patience + 1),
+        )]),
+        max_epochs: quick_max_steps(n_train).div_ceil(steps_per_epoch),
+        loss_coeffs: LossCoeffs(BTreeMap::from([
+            (LossField::Forces, LossTermSpec::Coeff(1.0)),
+            (
+                LossField::TotalEnergy,
+                LossTermSpec::WithKind(1.0, LossKind::PerAtomMse),
+            ),
+        ])),
+        ..TrainConfig::default()
+    }
+}
+
+/// Why training stopped, in words, and whether the validation loss had converged by then.
+fn stop_summary(stop: &StopReason) -> (String, bool) {
+    match stop {
+        StopReason::EarlyStopping(why) => (format!("converged: {why}"), true),
+        StopReason::MaxEpochs => (
+            "not converged: the step cap was reached while the validation loss still improved"
+                .into(),
+            false,
+        ),
+        StopReason::WallTime => ("not converged: wall-clock limit".into(), false),
+        StopReason::Interrupted => ("not converged: interrupted".into(), false),
     }
 }
 
@@ -82,14 +148,6 @@ fn type_names(sets: &[Dataset]) -> Vec<String> {
 impl ModelFactory for NequipFactory {
     fn name(&self) -> String {
         "nequip".into()
-    }
-
-    fn hyper_parameters(&self) -> serde_json::Value {
-        serde_json::json!({
-            "model": self.model_config(vec!["H".into()], 0),
-            "training": self.train_config(1000, 0),
-            "note": "type_names from the training data; max_epochs of quick = 1200 steps / (n_train / batch)",
-        })
     }
 
     fn train(
@@ -129,14 +187,22 @@ impl ModelFactory for NequipFactory {
         .context("training NequIP")?;
         (context.progress)(1.0);
         let state = &trained.outcome.state;
+        let (stop, converged) = stop_summary(&trained.outcome.stop);
         let summary = serde_json::json!({
             "parameters": trained.model.params().len(),
             "epochs": state.epoch,
             "max_epochs": epochs,
-            "stop": format!("{:?}", trained.outcome.stop),
+            "steps": state.step,
+            "converged": converged,
+            "stop": stop,
+            "final_lr": state.lr,
             "best_epoch": state.best.as_ref().map(|b| b.epoch),
             "best_validation": state.best.as_ref().map(|b| b.metric),
             "train_wall_s": state.elapsed_s,
+        });
+        let hyper_parameters = serde_json::json!({
+            "model": trained.model.config(),
+            "training": state.config,
         });
         let model = Arc::new(trained.model);
         let predictor = self.executor.predictor(model.clone())?;
@@ -146,6 +212,7 @@ impl ModelFactory for NequipFactory {
             model,
             predictor,
             summary,
+            hyper_parameters,
         }))
     }
 }
@@ -155,6 +222,8 @@ struct FittedNequip {
     /// The model on the run's executor (the CPU model itself by default).
     predictor: Arc<dyn Predictor>,
     summary: serde_json::Value,
+    /// The model's configuration (types and training statistics included) and its training's.
+    hyper_parameters: serde_json::Value,
 }
 
 impl FittedModel for FittedNequip {
@@ -182,5 +251,9 @@ impl FittedModel for FittedNequip {
 
     fn training_summary(&self) -> serde_json::Value {
         self.summary.clone()
+    }
+
+    fn hyper_parameters(&self) -> serde_json::Value {
+        self.hyper_parameters.clone()
     }
 }

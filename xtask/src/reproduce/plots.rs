@@ -1,5 +1,6 @@
-//! Figures: line charts (optionally log–log), scatter plots and heat maps drawn with plotters
-//! as SVG, rasterised to PNG with resvg (same picture in both formats).
+//! Figures: line charts (optionally log–log) and scatter plots, both with optional vertical
+//! error bars, and heat maps, drawn with plotters as SVG, rasterised to PNG with resvg (same
+//! picture in both formats).
 
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
@@ -29,6 +30,45 @@ pub struct Series {
     /// Points.
     pub points: Vec<(f64, f64)>,
 }
+
+/// A series with a vertical error bar per point (e.g. a 95% confidence interval).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarredSeries {
+    /// Label and points.
+    pub series: Series,
+    /// Per point, the bar's (lower, upper) y in data units; `None` draws no bar there.
+    pub bars: Vec<Option<(f64, f64)>>,
+}
+
+/// Anything drawn as one series: points, optionally with error bars.
+pub trait Plotted {
+    /// Label and points.
+    fn series(&self) -> &Series;
+    /// Error bar (lower, upper) of point `i`, if it has one.
+    fn bar(&self, i: usize) -> Option<(f64, f64)> {
+        let _ = i;
+        None
+    }
+}
+
+impl Plotted for Series {
+    fn series(&self) -> &Series {
+        self
+    }
+}
+
+impl Plotted for BarredSeries {
+    fn series(&self) -> &Series {
+        &self.series
+    }
+
+    fn bar(&self, i: usize) -> Option<(f64, f64)> {
+        self.bars.get(i).copied().flatten()
+    }
+}
+
+/// Half-width of an error bar's caps, pixels.
+const CAP: i32 = 4;
 
 /// A finished figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,29 +128,37 @@ fn axis_label(v: f64, log: bool) -> String {
             format!("{x:.3}")
         }
     } else {
-        format!("{v:.3}")
+        // Three decimals at most, without trailing zeros: 10, 2.5, 0.125.
+        let text = format!("{v:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        if text == "-0" {
+            "0".into()
+        } else {
+            text.into()
+        }
     }
 }
 
-/// Lines through each series' points (log–log axes if `log_log`), with markers and a legend.
+/// Lines through each series' points (log–log axes if `log_log`), with markers, error bars
+/// where the series has them, and a legend.
 pub fn line_chart(
     name: &str,
     caption: &str,
     x_label: &str,
     y_label: &str,
-    series: &[Series],
+    series: &[impl Plotted],
     log_log: bool,
 ) -> Result<Figure> {
     chart(name, caption, x_label, y_label, series, log_log, true)
 }
 
-/// Markers only (no lines).
+/// Markers only (no lines), with error bars where the series has them.
 pub fn scatter(
     name: &str,
     caption: &str,
     x_label: &str,
     y_label: &str,
-    series: &[Series],
+    series: &[impl Plotted],
 ) -> Result<Figure> {
     chart(name, caption, x_label, y_label, series, false, false)
 }
@@ -120,13 +168,20 @@ fn chart(
     caption: &str,
     x_label: &str,
     y_label: &str,
-    series: &[Series],
+    series: &[impl Plotted],
     log_log: bool,
     lines: bool,
 ) -> Result<Figure> {
-    let all = || series.iter().flat_map(|s| s.points.iter());
+    let all = || series.iter().flat_map(|s| s.series().points.iter());
+    let bar_ends = || {
+        series.iter().flat_map(|s| {
+            (0..s.series().points.len())
+                .filter_map(|i| s.bar(i))
+                .flat_map(|(lo, hi)| [lo, hi])
+        })
+    };
     let (x0, x1) = range(all().map(|p| p.0), log_log);
-    let (y0, y1) = range(all().map(|p| p.1), log_log);
+    let (y0, y1) = range(all().map(|p| p.1).chain(bar_ends()), log_log);
     let map = move |(x, y): (f64, f64)| {
         if log_log {
             (x.log10(), y.log10())
@@ -150,16 +205,49 @@ fn chart(
             .y_label_formatter(&|v| axis_label(*v, log_log))
             .draw()
             .map_err(plot_error)?;
-        for (i, s) in series.iter().enumerate() {
+        for (i, plotted) in series.iter().enumerate() {
+            let s = plotted.series();
             let colour = COLOURS[i % COLOURS.len()];
+            let drawable = |(x, y): &(f64, f64)| {
+                x.is_finite() && y.is_finite() && (!log_log || (*x > 0.0 && *y > 0.0))
+            };
             let points: Vec<(f64, f64)> = s
                 .points
                 .iter()
-                .filter(|(x, y)| {
-                    x.is_finite() && y.is_finite() && (!log_log || (*x > 0.0 && *y > 0.0))
-                })
+                .filter(|p| drawable(p))
                 .map(|&p| map(p))
                 .collect();
+            // Error bars, clipped to the axis (a lower end ≤ 0 on a log axis runs to its foot).
+            let to_axis = |y: f64| match log_log {
+                true if y > 0.0 => y.log10().clamp(y0, y1),
+                true => y0,
+                false => y.clamp(y0, y1),
+            };
+            let bars: Vec<(f64, f64, f64)> = s
+                .points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| drawable(p))
+                .filter_map(|(j, &p)| {
+                    let (lo, hi) = plotted.bar(j)?;
+                    (lo.is_finite() && hi.is_finite()).then(|| (map(p).0, to_axis(lo), to_axis(hi)))
+                })
+                .collect();
+            let style = colour.stroke_width(1);
+            chart
+                .draw_series(
+                    bars.iter()
+                        .map(|&(x, lo, hi)| PathElement::new(vec![(x, lo), (x, hi)], style)),
+                )
+                .map_err(plot_error)?;
+            chart
+                .draw_series(bars.iter().flat_map(|&(x, lo, hi)| {
+                    [lo, hi].map(|y| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(-CAP, 0), (CAP, 0)], style)
+                    })
+                }))
+                .map_err(plot_error)?;
             if lines {
                 chart
                     .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
@@ -250,10 +338,48 @@ pub fn save(figure: &Figure, dir: &Path) -> Result<()> {
     super::store::write_bytes(&dir.join(format!("{}.png", figure.name)), &png)
 }
 
-/// PNG of an SVG document (system fonts for the text).
+/// Installed families tried, in order, for the generic `sans-serif` (and `serif`, `monospace`)
+/// the SVGs name. fontdb's own defaults (Arial, Times New Roman, Courier New) are absent on
+/// most Linux machines, where text would silently vanish from every PNG.
+const FAMILY_PREFERENCE: [&str; 7] = [
+    "DejaVu Sans",
+    "Liberation Sans",
+    "Arial",
+    "Helvetica",
+    "Noto Sans",
+    "FreeSans",
+    "Bitstream Vera Sans",
+];
+
+/// The system fonts with the generic families mapped to an installed family.
+fn font_database() -> resvg::usvg::fontdb::Database {
+    let mut db = resvg::usvg::fontdb::Database::new();
+    db.load_system_fonts();
+    let installed: Vec<String> = db
+        .faces()
+        .flat_map(|face| face.families.iter().map(|(name, _)| name.clone()))
+        .collect();
+    let chosen = FAMILY_PREFERENCE
+        .iter()
+        .find(|want| installed.iter().any(|have| have == *want))
+        .map(|s| s.to_string())
+        .or_else(|| installed.first().cloned());
+    match chosen {
+        Some(family) => {
+            db.set_sans_serif_family(family.clone());
+            db.set_serif_family(family.clone());
+            db.set_monospace_family(family);
+        }
+        None => tracing::warn!("no fonts installed: PNG figures will have no text (SVGs do)"),
+    }
+    db
+}
+
+/// PNG of an SVG document (system fonts for the text, generic families mapped to one that
+/// is installed).
 pub fn rasterise(svg: &str) -> Result<Vec<u8>> {
     let mut options = resvg::usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    *options.fontdb_mut() = font_database();
     let tree = resvg::usvg::Tree::from_str(svg, &options)?;
     let size = tree.size().to_int_size();
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
@@ -264,4 +390,34 @@ pub fn rasterise(svg: &str) -> Result<Vec<u8>> {
         &mut pixmap.as_mut(),
     );
     Ok(pixmap.encode_png()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dark pixels of the PNG of `svg`.
+    fn ink(svg: &str) -> usize {
+        let png = rasterise(svg).expect("rasterise");
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).expect("decode");
+        pixmap.pixels().iter().filter(|p| p.red() < 128).count()
+    }
+
+    #[test]
+    fn png_text_uses_an_installed_font() {
+        if font_database().faces().next().is_none() {
+            eprintln!("skipped: this machine has no fonts installed");
+            return;
+        }
+        let page = |text: &str| {
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60"><rect width="200" height="60" fill="white"/><text x="10" y="40" font-family="sans-serif" font-size="24">{text}</text></svg>"#
+            )
+        };
+        assert_eq!(ink(&page("")), 0);
+        assert!(
+            ink(&page("force MAE")) > 100,
+            "the generic sans-serif text was not drawn"
+        );
+    }
 }

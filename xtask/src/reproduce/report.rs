@@ -3,6 +3,7 @@
 //! JSON and CSV files.
 
 use anyhow::Result;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::grid::{CellSpec, Experiment};
@@ -173,6 +174,100 @@ pub fn write(run: &RunDir, manifest: &Manifest, results: &[CellResult]) -> Resul
 struct ReportContext {
     title: String,
     facts: Vec<String>,
+    /// Every hyper-parameter the cells' models were built and trained with.
+    hyper_parameters: Table,
+    /// Per cell: how training went and why it stopped.
+    training: Table,
+}
+
+/// `value` flattened into dotted keys (`model.num_layers`), scalars and arrays as JSON text.
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        serde_json::Value::String(text) => {
+            out.insert(prefix.to_string(), text.clone());
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+/// One row per hyper-parameter: its value, or how it varies over the cells (types and
+/// training-set statistics differ per molecule and training set).
+fn hyper_parameter_table(results: &[CellResult]) -> Table {
+    let mut values: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for r in results {
+        let mut flat = BTreeMap::new();
+        flatten("", &r.hyper_parameters, &mut flat);
+        for (k, v) in flat {
+            *values.entry(k).or_default().entry(v).or_default() += 1;
+        }
+    }
+    let rows = values
+        .into_iter()
+        .map(|(key, seen)| {
+            let text = match seen.len() {
+                1 => seen.into_keys().next().unwrap_or_default(),
+                2..=3 => seen
+                    .iter()
+                    .map(|(v, n)| format!("{v} ({n} cells)"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                k => format!("varies per cell ({k} values; see cells/<id>.json)"),
+            };
+            vec![key, text]
+        })
+        .collect();
+    Table::new(&["hyper-parameter", "value"], rows)
+}
+
+/// Per cell: training frames, optimiser steps, wall time and why training stopped.
+fn training_table(results: &[CellResult]) -> Table {
+    let field = |r: &CellResult, key: &str| match r.training.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => "—".into(),
+        Some(serde_json::Value::Number(n)) => n
+            .as_f64()
+            .filter(|x| x.fract() != 0.0)
+            .map_or_else(|| n.to_string(), fmt),
+        Some(v) => v.to_string(),
+    };
+    let rows = results
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.train_frames.to_string(),
+                field(r, "steps"),
+                field(r, "epochs"),
+                field(r, "train_wall_s"),
+                field(r, "converged"),
+                field(r, "stop"),
+            ]
+        })
+        .collect();
+    Table::new(
+        &[
+            "cell",
+            "training frames",
+            "steps",
+            "epochs",
+            "training s",
+            "converged",
+            "why training stopped",
+        ],
+        rows,
+    )
 }
 
 impl ReportContext {
@@ -181,8 +276,14 @@ impl ReportContext {
             .iter()
             .flat_map(|r| &r.data)
             .map(|d| {
+                let spacing = match d.frame_spacing_fs {
+                    Some(dt) => {
+                        format!("{dt} fs between time indices ({})", d.frame_spacing_source)
+                    }
+                    None => "frame spacing unknown".into(),
+                };
                 format!(
-                    "{} — {} ({} frames, {} atoms; level of theory: {}; SHA-256 {}…)",
+                    "{} — {} ({} frames, {} atoms; {spacing}; level of theory: {}; SHA-256 {}…)",
                     d.molecule,
                     d.file.display(),
                     d.frames,
@@ -203,10 +304,14 @@ impl ReportContext {
             format!("files from {}", manifest.data.dir.display())
         };
         let model = results.first().map(|r| {
+            let converged = results
+                .iter()
+                .filter(|r| r.training.get("converged") == Some(&serde_json::Value::Bool(true)))
+                .count();
             format!(
-                "{} with hyper-parameters `{}`",
+                "{}; training converged in {converged} of {} cells (tables below)",
                 r.model,
-                serde_json::to_string(&r.hyper_parameters).unwrap_or_default()
+                results.len()
             )
         });
         let version = results.first().map(|r| r.code_version.clone());
@@ -239,7 +344,19 @@ impl ReportContext {
         Self {
             title: format!("mlffbench reproduction — run `{}`", manifest.name),
             facts,
+            hyper_parameters: hyper_parameter_table(results),
+            training: training_table(results),
         }
+    }
+}
+
+impl ReportContext {
+    /// The run-wide tables with their headings.
+    fn tables(&self) -> [(&'static str, &Table); 2] {
+        [
+            ("Model hyper-parameters", &self.hyper_parameters),
+            ("Training of each cell", &self.training),
+        ]
     }
 }
 
@@ -251,6 +368,10 @@ fn markdown(context: &ReportContext, sections: &[Section]) -> String {
     out.push_str("\n## Summary\n\n");
     for finding in sections.iter().filter_map(|s| s.findings.first()) {
         let _ = writeln!(out, "- {finding}");
+    }
+    for (title, table) in context.tables() {
+        let _ = writeln!(out, "\n## {title}\n");
+        out.push_str(&table.markdown());
     }
     for section in sections {
         let _ = writeln!(out, "\n## {}\n", section.experiment.title());
@@ -293,6 +414,10 @@ fn html(context: &ReportContext, sections: &[Section]) -> String {
         let _ = writeln!(out, "<li>{}</li>", escape(finding));
     }
     out.push_str("</ul>\n");
+    for (title, table) in context.tables() {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(title));
+        out.push_str(&table.html());
+    }
     for section in sections {
         let _ = writeln!(
             out,

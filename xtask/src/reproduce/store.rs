@@ -2,6 +2,7 @@
 //! under `cells/`, written atomically so an interrupted run loses at most the cell in progress.
 
 use anyhow::{Context, Result};
+use mlff_metrics::Estimate;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,20 +70,66 @@ pub struct WindowRecord {
     pub time_to_test_fs: Option<f64>,
 }
 
+/// The heating ramp of one MD run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RampRecord {
+    /// Target temperature at the collapse, K (`None`: survived to the maximum).
+    pub collapse_k: Option<f64>,
+    /// Target temperature where the run ended (collapse or maximum), K.
+    pub end_target_k: f64,
+    /// Kinetic temperature averaged over the last 50 fs before the end, K.
+    pub end_kinetic_k: f64,
+    /// Simulated time at the end, hold included, ps.
+    pub end_ps: f64,
+    /// What collapsed (a bond and its length, or the failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+impl RampRecord {
+    /// The collapse temperature, a survivor counting as the maximum it reached (a lower bound).
+    pub fn ranked_k(&self) -> f64 {
+        self.collapse_k.unwrap_or(self.end_target_k)
+    }
+}
+
+/// The NVE run of one MD run (from the state at the end of the hold).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NveRecord {
+    /// Total-energy drift (least-squares slope), eV per atom per ps (`None`: too few samples).
+    pub drift_ev_per_atom_ps: Option<f64>,
+    /// Largest |E(t) − E(0)| per atom, eV.
+    pub max_deviation_ev_per_atom: f64,
+    /// Mean kinetic temperature, K.
+    pub mean_temperature_k: f64,
+    /// Simulated time, ps.
+    pub time_ps: f64,
+    /// Why it ended early (a broken bond or a failure), if it blew up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blew_up: Option<String>,
+}
+
 /// One MD run with the trained model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MdRun {
     /// Starting frame (dataset index).
     pub start_frame: usize,
-    /// Simulated time before the collapse (the whole run if none), ps.
+    /// Simulated time before the collapse during the hold at the fixed temperature (the whole
+    /// hold if none), ps.
     pub stability_ps: f64,
-    /// Whether it collapsed.
+    /// Whether it collapsed during the hold.
     pub collapsed: bool,
-    /// h(r) MAE against the reference trajectory over the stable frames.
+    /// h(r) MAE against the reference trajectory over the stable frames of the hold.
     pub hr_mae: Option<f64>,
-    /// Why the integrator stopped, if it did.
+    /// Why the run stopped, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The heating ramp (absent in records from before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<RampRecord>,
+    /// The NVE run (absent in records from before it, or when the hold collapsed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nve: Option<NveRecord>,
 }
 
 /// Experiment 5's measurement of one model.
@@ -90,12 +137,22 @@ pub struct MdRun {
 pub struct MdRecord {
     /// The runs.
     pub runs: Vec<MdRun>,
-    /// Mean stability time, ps.
+    /// Mean stability time during the hold, ps.
     pub mean_stability_ps: f64,
-    /// Longest possible run, ps.
+    /// Length of the hold, ps.
     pub max_time_ps: f64,
     /// Mean h(r) MAE over runs that have one.
     pub mean_hr_mae: Option<f64>,
+    /// Highest temperature of the ramp, K (absent without a ramp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_temperature_k: Option<f64>,
+    /// Mean collapse temperature over runs (survivors at the maximum) with its 95 % Student-t
+    /// interval, K (needs ≥ 2 runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collapse_temperature_k: Option<Estimate>,
+    /// Mean |NVE drift| over runs that did not blow up with its 95 % interval, eV/atom/ps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nve_abs_drift_ev_per_atom_ps: Option<Estimate>,
 }
 
 /// Wall-clock seconds of each stage.
