@@ -31,6 +31,15 @@ fn md17_ethanol_is_complete_and_time_ordered() {
     }
     assert!(largest < 0.05, "largest per-atom step {largest} Å");
     assert!(largest > 1e-4, "frames must actually move");
+    // Real DFT MD: the frames' own dynamics give MD17's 0.5 fs step, and every other frame
+    // (a file saved every 2nd step) gives 1 fs.
+    let e = mlff_md::estimate_frame_spacing(&d).expect("an estimate");
+    assert!((e.fs / 0.5 - 1.0).abs() < 0.05, "estimated {} fs", e.fs);
+    let every_other: Vec<usize> = (0..d.len()).step_by(2).collect();
+    let mut thinned = d.select(&every_other).unwrap().to_dataset().unwrap();
+    thinned.set_time_order(TimeOrder::Sequential).unwrap();
+    let e = mlff_md::estimate_frame_spacing(&thinned).expect("an estimate");
+    assert!((e.fs / 1.0 - 1.0).abs() < 0.05, "estimated {} fs", e.fs);
 }
 
 #[test]

@@ -236,6 +236,60 @@ fn reruns_skip_finished_cells_and_redo_missing_ones() {
 }
 
 #[test]
+fn frame_spacing_comes_from_the_dynamics_when_files_record_none() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    // The fixture's trajectories (0.5 fs steps, every 10th saved), rewritten without a step.
+    for m in ["ethanol", "malonaldehyde", "benzene"] {
+        let name = format!("md17_{m}.npz");
+        let mut d = mlff_data::load(f.data.join(&name)).unwrap();
+        d.provenance_mut().time_step_fs = None;
+        mlff_data::save(&d, dir.path().join(&name), mlff_data::OutputFormat::Md17Npz).unwrap();
+    }
+    let results = dir.path().join("results");
+    let only = ["--only", "e2-ethanol-w0-s0", "--md-steps", "0"];
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "reproduce",
+            "--data",
+            p(dir.path()),
+            "--plan",
+            p(&f.plan),
+            "--results",
+            p(&results),
+            "--model",
+            "baseline",
+        ];
+        args.extend(extra);
+        ok(xtask(&args))
+    };
+    run(&[&only[..], &["--run", "inferred"]].concat());
+    let cell: Value = serde_json::from_str(
+        &std::fs::read_to_string(results.join("inferred/cells/e2-ethanol-w0-s0.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cell["data"][0]["frame_spacing_fs"], 5.0);
+    let source = cell["data"][0]["frame_spacing_source"].as_str().unwrap();
+    assert!(
+        source.contains("estimated from the frames' dynamics"),
+        "{source}"
+    );
+    // The window's distance to the test segment uses it (frames × 5 fs).
+    let w = &cell["window"];
+    let frames = w["frames_to_test"].as_f64().unwrap();
+    assert!((w["time_to_test_fs"].as_f64().unwrap() - 5.0 * (frames + 1.0)).abs() < 1e-9);
+    // The user's word overrides it.
+    run(&[&only[..], &["--run", "given", "--frame-spacing-fs", "2"]].concat());
+    let cell: Value = serde_json::from_str(
+        &std::fs::read_to_string(results.join("given/cells/e2-ethanol-w0-s0.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cell["data"][0]["frame_spacing_fs"], 2.0);
+    let report = std::fs::read_to_string(results.join("given/report.md")).unwrap();
+    assert!(report.contains("2 fs between time indices (given with --frame-spacing-fs)"));
+}
+
+#[test]
 fn only_filters_by_experiment_and_prefix() {
     let f = fixture();
     let e2: Vec<String> = ok(f.reproduce(&["--cells", "--only", "e2"]))

@@ -8,6 +8,8 @@
 //! - [`stability`]: the MD-stability analysis of Fu et al. (collapse, h(r), energy drift).
 //! - [`protocols`]: stability runs that rank models — a heating ramp to the first collapse
 //!   and NVE energy drift from a thermalised state.
+//! - [`estimate_frame_spacing`]: the time between a trajectory's saved frames, from its own
+//!   positions and forces (for files that do not record it).
 //!
 //! Units: Å, fs, amu, kcal/mol (see [`units`]).
 
@@ -19,6 +21,7 @@ pub mod npz;
 pub mod potential;
 pub mod protocols;
 pub mod sgdml;
+pub mod spacing;
 pub mod stability;
 pub mod trajectory;
 pub mod uff;
@@ -35,6 +38,7 @@ pub use protocols::{
     Collapse, HeatingRamp, MdState, NveOutcome, NveRun, RampOutcome, heating_ramp, nve_drift,
 };
 pub use sgdml::SgdmlModel;
+pub use spacing::{FrameSpacingEstimate, RELIABLE_UP_TO_FS, estimate_frame_spacing};
 pub use trajectory::{
     Explosion, Progress, SimulationRun, Trajectory, TrajectoryConfig, generate_trajectory,
     simulate_until_explosion,

@@ -135,13 +135,11 @@ impl DataSource {
         let mut dataset = mlff_data::load(&file)
             .with_context(|| format!("loading {}", file.display()))?
             .converted(Units::KCAL_MOL_ANGSTROM);
-        let frame_spacing_source = match self.frame_spacing_fs {
-            Some(dt) => {
-                dataset.provenance_mut().time_step_fs = Some(dt);
-                "given with --frame-spacing-fs".to_string()
-            }
-            None => spacing_source(&file, &dataset)?,
+        let (spacing, frame_spacing_source) = match self.frame_spacing_fs {
+            Some(dt) => (Some(dt), "given with --frame-spacing-fs".to_string()),
+            None => frame_spacing(&file, &dataset)?,
         };
+        dataset.provenance_mut().time_step_fs = spacing;
         ensure!(
             dataset.energies().is_some() && dataset.forces().is_some(),
             "{} has no energies or forces; training needs both",
@@ -168,28 +166,70 @@ impl DataSource {
     }
 }
 
-/// Where the frame spacing of a loaded file comes from, in words for the report.
-fn spacing_source(file: &Path, dataset: &Dataset) -> Result<String> {
+/// Relative distance from MD17's 0.5 fs within which an estimate confirms that convention.
+const MD17_SPACING_TOLERANCE: f64 = 0.25;
+
+/// The frame spacing of a loaded file (fs per time index) and where it comes from, in words
+/// for the report: the file's `dt_fs`; MD17's 0.5 fs per `old_indices` unit for rMD17;
+/// otherwise what the frames' own dynamics say (`mlff_md::estimate_frame_spacing`), since a
+/// file saved every k-th step that records nothing would put every time axis off by k×.
+fn frame_spacing(file: &Path, dataset: &Dataset) -> Result<(Option<f64>, String)> {
     let is_npz = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
-    let recorded = if is_npz {
+    let has_key = if is_npz {
         mlff_data::format::NpzReader::open(file)?
             .names()
             .iter()
             .any(|n| n == "dt_fs")
     } else {
-        dataset.provenance().time_step_fs.is_some()
+        true
     };
-    Ok(match (recorded, dataset.time_order()) {
-        (true, _) => "recorded in the file (dt_fs)".into(),
-        (false, mlff_data::TimeOrder::Indexed(_)) if is_npz => {
-            "MD17's 0.5 fs step per unit of old_indices".into()
+    let read = dataset.provenance().time_step_fs;
+    if let (true, Some(dt)) = (has_key, read) {
+        return Ok((Some(dt), "recorded in the file (dt_fs)".into()));
+    }
+    if is_npz && matches!(dataset.time_order(), mlff_data::TimeOrder::Indexed(_)) {
+        return Ok((read, "MD17's 0.5 fs step per unit of old_indices".into()));
+    }
+    let md17 = mlff_data::format::npz::MD17_TIME_STEP_FS;
+    Ok(match mlff_md::estimate_frame_spacing(dataset) {
+        Some(e) if (e.fs / md17 - 1.0).abs() <= MD17_SPACING_TOLERANCE => (
+            Some(md17),
+            format!(
+                "MD17's 0.5 fs step: the file records none, and the frames' dynamics agree \
+                 (estimated {:.2} fs)",
+                e.fs
+            ),
+        ),
+        Some(e) => {
+            // The fit reads a few per cent low (faster motions), never much high: round up to
+            // the next multiple of 0.5 fs above 97 % of it.
+            let dt = ((0.97 * e.fs / md17).ceil() * md17).max(md17);
+            let caveat = if e.fs > mlff_md::RELIABLE_UP_TO_FS {
+                "; frames this far apart make it a lower bound"
+            } else {
+                ""
+            };
+            (
+                Some(dt),
+                format!(
+                    "estimated from the frames' dynamics ({:.2} fs, R² {:.2}, rounded up to a \
+                     multiple of 0.5 fs{caveat}): the file records none; --frame-spacing-fs \
+                     overrides",
+                    e.fs, e.r_squared
+                ),
+            )
         }
-        (false, _) if is_npz => "MD17's 0.5 fs step assumed: the file records none (set \
-                                 --frame-spacing-fs if it was saved every k-th step)"
-            .into(),
-        (false, _) => "unknown: the file records none (set --frame-spacing-fs)".into(),
+        None => (
+            read,
+            match read {
+                Some(_) => "MD17's 0.5 fs step assumed: the file records none and its dynamics \
+                            do not say (set --frame-spacing-fs if it was saved every k-th step)"
+                    .into(),
+                None => "unknown: the file records none (set --frame-spacing-fs)".into(),
+            },
+        ),
     })
 }
 

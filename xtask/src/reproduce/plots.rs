@@ -120,22 +120,25 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 }
 
 fn axis_label(v: f64, log: bool) -> String {
-    if log {
+    // Log axes label 10^v with three significant digits, linear ones with three decimals at
+    // most; trailing zeros go: 10, 12.6, 2.5, 0.125.
+    let (x, decimals) = if log {
         let x = 10f64.powf(v);
-        if x >= 100.0 {
-            format!("{x:.0}")
-        } else {
-            format!("{x:.3}")
-        }
+        let decimals = (2 - x.abs().max(1e-12).log10().floor() as i32).clamp(0, 6) as usize;
+        (x, decimals)
     } else {
-        // Three decimals at most, without trailing zeros: 10, 2.5, 0.125.
-        let text = format!("{v:.3}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        if text == "-0" {
-            "0".into()
-        } else {
-            text.into()
-        }
+        (v, 3)
+    };
+    let text = format!("{x:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
     }
 }
 
@@ -401,6 +404,17 @@ mod tests {
         let png = rasterise(svg).expect("rasterise");
         let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).expect("decode");
         pixmap.pixels().iter().filter(|p| p.red() < 128).count()
+    }
+
+    #[test]
+    fn axis_labels_are_short() {
+        assert_eq!(axis_label(1.0, true), "10");
+        assert_eq!(axis_label(1.1, true), "12.6");
+        assert_eq!(axis_label(2.0, true), "100");
+        assert_eq!(axis_label(0.2, true), "1.58");
+        assert_eq!(axis_label(20.0, false), "20");
+        assert_eq!(axis_label(2.5, false), "2.5");
+        assert_eq!(axis_label(-0.0001, false), "0");
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl Preset {
                     temperature_k: 500.0,
                     friction_per_fs: 0.05,
                     heating_rate_k_per_ps: 20_000.0,
-                    max_temperature_k: 3500.0,
+                    max_temperature_k: 5000.0,
                     nve_steps: 300,
                 },
             },
