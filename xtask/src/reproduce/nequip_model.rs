@@ -44,7 +44,7 @@ const QUICK_THRESHOLD: f64 = 0.03;
 /// `quick`'s cap on optimiser steps: a base plus a number per training frame, so a larger
 /// training set gets the steps it needs to converge.
 fn quick_max_steps(n_train: usize) -> usize {
-    3000 + 50 * n_train
+    4000 + 80 * n_train
 }
 
 /// Trains NequIP models with a preset's hyper-parameters (on the CPU) and predicts with them
