@@ -60,6 +60,9 @@ impl FittedModel for FittedPair {
             "parameters": self.0.n_parameters(),
             "elements": self.0.elements(),
             "energy_shifts": self.0.energy_shifts(),
+            // Ridge least squares is solved exactly: nothing iterates, so nothing stops early.
+            "converged": true,
+            "stop": "exact least-squares solution (no iterative training)",
         })
     }
 
