@@ -168,7 +168,7 @@ impl Preset {
                     friction_per_fs: 0.05,
                     heating_rate_k_per_ps: 20_000.0,
                     max_temperature_k: 5000.0,
-                    nve_steps: 300,
+                    nve_steps: 1000,
                 },
             },
             Preset::Paper => Plan {
