@@ -163,6 +163,15 @@ pub fn score_run(data: &Dataset, run: &SplitRun, pred: &Predictions) -> Result<S
         run.test.dataset
     );
     let test = &run.test.frames;
+    if let Some(&past) = test.iter().find(|&&i| i >= data.len()) {
+        bail!(
+            "run `{}` tests on frame {past}, but {} has {} frames: the split was made for \
+             another dataset",
+            run.name,
+            data.provenance().label().display(),
+            data.len()
+        );
+    }
     let t = pred.energies.len();
     // Predictions on every frame of the dataset are accepted too (what `potential` writes).
     let (pe, pf) = if t == test.len() {

@@ -60,7 +60,19 @@ fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
         Some("json") => serde_json::from_str(&text)?,
         _ => serde_yaml::from_str(&text)?,
     };
-    Ok((text, value))
+    // nequip configurations are mappings of hyper-parameter names; anything else (a list, a
+    // scalar, an empty file) is refused here rather than indexed into later.
+    let kind = match &value {
+        serde_json::Value::Object(_) => return Ok((text, value)),
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Null => "empty",
+        _ => "a single value",
+    };
+    bail!(
+        "{}: the configuration is {kind}; it must be a mapping of nequip hyper-parameter names \
+         to values (e.g. `r_max: 4.0`)",
+        path.display()
+    )
 }
 
 fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {

@@ -406,6 +406,34 @@ fn score_matches_hand_computed_errors() {
         stderr.contains("no `forces`") && stderr.contains("pred.npz"),
         "{stderr}"
     );
+
+    // A split made for a longer file than the one scored: refused, not an index panic.
+    mlff_data::format::write_npz_arrays(&pred, |w| {
+        w.floats("energies", &[10], energies.iter())?;
+        w.floats("forces", &[10, 3, 3], forces.iter())
+    })
+    .unwrap();
+    let first: Vec<usize> = (0..5).collect();
+    let short = dir.path().join("short.npz");
+    let head = data.select(&first).unwrap().to_dataset().unwrap();
+    mlff_data::save(&head, &short, mlff_data::OutputFormat::Md17Npz).unwrap();
+    let out = dir.path().join("short-scores.json");
+    let stderr = fails(&[
+        "score",
+        "--data",
+        p(&short),
+        "--split",
+        p(&split),
+        "--pred",
+        p(&pred),
+        "--out",
+        p(&out),
+    ]);
+    assert!(
+        stderr.contains("made for another dataset") && stderr.contains("5 frames"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
 }
 
 #[test]

@@ -78,6 +78,30 @@ fn bad_input_gives_a_message_not_a_panic() {
     assert!(!out.status.success());
 }
 
+#[test]
+fn train_refuses_a_configuration_that_is_not_a_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in [
+        ("list.yaml", "- r_max: 4.0\n- num_layers: 3\n"),
+        ("scalar.yaml", "4.0\n"),
+        ("array.json", "[1, 2]"),
+        ("empty.yaml", ""),
+    ] {
+        let config = dir.path().join(name);
+        std::fs::write(&config, content).unwrap();
+        let out = dir.path().join(format!("run-{name}"));
+        let args = ["train", "--config", p(&config), "--data", "unused.npz"];
+        let run = xtask(&[&args[..], &["--n-train", "5", "--out", p(&out)]].concat());
+        let stderr = text(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("must be a mapping"),
+            "{name}: {stderr}"
+        );
+        assert!(!out.exists(), "{name}: nothing may be written");
+    }
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
