@@ -490,8 +490,9 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reproduce::nequip_model::preset_model_config;
     use mlff_md::{Molecule, Potential};
-    use mlff_nequip::{Nequip, NequipConfig, NequipPotential, NumFeatures};
+    use mlff_nequip::{Nequip, NequipPotential};
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -538,20 +539,15 @@ mod tests {
         );
     }
 
-    /// Energy+forces cost of one aspirin frame with the quick preset's NequIP size (l_max 1,
-    /// 3 layers, 16 features, radial MLP 1×32, r_max 4 Å, as in `nequip_model.rs`) — what one
-    /// MD step costs. `RAYON_NUM_THREADS=1 cargo test --release -p xtask --lib md_step_cost
+    /// Energy+forces cost of one aspirin frame with the quick preset's NequIP architecture
+    /// (`preset_model_config`) — what one MD step costs. `RAYON_NUM_THREADS=1 cargo test --release -p xtask --lib md_step_cost
     /// -- --ignored --nocapture`.
     #[test]
     #[ignore = "a timing, not a check"]
     fn md_step_cost_of_the_quick_nequip_model() {
         let mol = Molecule::builtin("aspirin").unwrap();
-        let mut c = NequipConfig::new(vec!["H".into(), "C".into(), "O".into()], 4.0);
-        c.num_layers = 3;
-        c.l_max = 1;
-        c.num_features = NumFeatures::Uniform(16);
-        c.radial_mlp_depth = 1;
-        c.radial_mlp_width = 32;
+        let names = vec!["H".into(), "C".into(), "O".into()];
+        let mut c = preset_model_config(crate::reproduce::preset::Preset::Quick, names, 0);
         c.avg_num_neighbors = Some(15.0);
         let potential =
             NequipPotential::new(Arc::new(Nequip::new(c).unwrap()), mol.atomic_numbers()).unwrap();

@@ -60,23 +60,6 @@ impl NequipFactory {
         Self { preset, executor }
     }
 
-    fn model_config(&self, type_names: Vec<String>, seed: u64) -> NequipConfig {
-        // (layers, l_max, features, radial MLP depth, width, trainable Bessel frequencies)
-        let (layers, l_max, features, depth, width, bessel) = match self.preset {
-            Preset::Quick => (3, 1, 16, 1, 32, false),
-            Preset::Paper => (5, 3, 64, 3, 64, true),
-        };
-        let mut c = NequipConfig::new(type_names, 4.0);
-        c.num_layers = layers;
-        c.l_max = l_max;
-        c.num_features = NumFeatures::Uniform(features);
-        c.radial_mlp_depth = depth;
-        c.radial_mlp_width = width;
-        c.bessel_trainable = bessel;
-        c.seed = seed;
-        c
-    }
-
     fn train_config(&self, n_train: usize, seed: u64) -> TrainConfig {
         let mut t = match self.preset {
             Preset::Quick => quick_train_config(n_train),
@@ -85,6 +68,24 @@ impl NequipFactory {
         t.seed = seed;
         t
     }
+}
+
+/// The NequIP architecture of `preset` for elements `type_names` (statistics not yet applied).
+pub fn preset_model_config(preset: Preset, type_names: Vec<String>, seed: u64) -> NequipConfig {
+    // (layers, l_max, features, radial MLP depth, width, trainable Bessel frequencies)
+    let (layers, l_max, features, depth, width, bessel) = match preset {
+        Preset::Quick => (3, 1, 16, 1, 32, false),
+        Preset::Paper => (5, 3, 64, 3, 64, true),
+    };
+    let mut c = NequipConfig::new(type_names, 4.0);
+    c.num_layers = layers;
+    c.l_max = l_max;
+    c.num_features = NumFeatures::Uniform(features);
+    c.radial_mlp_depth = depth;
+    c.radial_mlp_width = width;
+    c.bessel_trainable = bessel;
+    c.seed = seed;
+    c
 }
 
 /// `quick`'s recipe for `n_train` frames: Adam at 0.01 with EMA 0.99 and per-atom energy :
@@ -167,7 +168,7 @@ impl ModelFactory for NequipFactory {
         } else {
             vec![n_train - 1]
         };
-        let mut config = self.model_config(names, context.seed);
+        let mut config = preset_model_config(self.preset, names, context.seed);
         apply_training_statistics(&mut config, &all, &train_idx)?;
         let model = Nequip::new(config)?;
         let tc = self.train_config(n_train, context.seed);
