@@ -415,9 +415,9 @@ mod tests {
         let h = [[3.0, 0.0, 0.0], [1.0, 4.0, 0.0], [0.5, 0.2, 5.0]];
         let g = inverse_transpose(&h).unwrap();
         // h · gᵀ = 1 row by row: a_i · g_j = δ_ij.
-        for i in 0..3 {
-            for j in 0..3 {
-                let dot: f64 = (0..3).map(|k| h[i][k] * g[j][k]).sum();
+        for (i, a) in h.iter().enumerate() {
+            for (j, r) in g.iter().enumerate() {
+                let dot: f64 = (0..3).map(|k| a[k] * r[k]).sum();
                 assert!((dot - f64::from(u8::from(i == j))).abs() < 1e-12);
             }
         }

@@ -4,8 +4,11 @@
 use mlff_ipi::{Address, Calculator, Driver, IpiError, Listener, Vec3, message, serve};
 use std::time::Duration;
 
+/// What a test calculator returns.
+type Answer = Result<(f64, Vec<Vec3>), String>;
+
 /// A harmonic well around the origin: E = ½k Σ|r|², F = −k r.
-fn harmonic(k: f64) -> impl FnMut(&[Vec3], Option<[Vec3; 3]>) -> Result<(f64, Vec<Vec3>), String> {
+fn harmonic(k: f64) -> impl FnMut(&[Vec3], Option<[Vec3; 3]>) -> Answer {
     move |r: &[Vec3], _cell| {
         let e = 0.5 * k * r.iter().flatten().map(|v| v * v).sum::<f64>();
         Ok((
