@@ -1,7 +1,7 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
 use crate::{
-    data_cmd, eval_cmd, fetch, gen_data, potential_cmd, reproduce, score_cmd, soap_cmd, split_cmd,
+    data_cmd, eval_cmd, fetch, potential_cmd, reproduce_cmd as reproduce, score_cmd, soap_cmd, split_cmd,
     train_cmd,
 };
 use anyhow::Result;
@@ -42,7 +42,7 @@ pub enum Command {
         archive: bool,
     },
     /// Generate the embedded default data: UFF (or sGDML) MD trajectories, MD17 and rMD17 layouts.
-    GenData(gen_data::GenDataArgs),
+    GenData(mlff_bench::generate::GenerateOptions),
     /// Evaluate UFF or an sGDML model on every frame of a file (predictions npz).
     Potential(potential_cmd::PotentialArgs),
     /// Train/validation/test splits: `split create --data FILE --strategy … --out split.json`
@@ -96,7 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::GenData(args) => {
-            for path in gen_data::run(&args)? {
+            for path in mlff_bench::generate::run(&args)? {
                 println!("{}", path.display());
             }
             Ok(())

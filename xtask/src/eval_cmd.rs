@@ -1,7 +1,7 @@
 //! `cargo xtask eval`: a NequIP model (our checkpoint or a pip-nequip export) on any dataset
 //! file — per-atom energy MAE and force MAE against the file's labels, predictions as npz.
 
-use crate::device::Device;
+use mlff_bench::device::Device;
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};

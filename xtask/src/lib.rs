@@ -3,12 +3,10 @@
 
 pub mod cli;
 pub mod data_cmd;
-pub mod device;
 pub mod eval_cmd;
 pub mod fetch;
-pub mod gen_data;
 pub mod potential_cmd;
-pub mod reproduce;
+pub mod reproduce_cmd;
 pub mod score_cmd;
 pub mod soap_cmd;
 pub mod split_cmd;

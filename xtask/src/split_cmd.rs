@@ -2,6 +2,7 @@
 //! file with `mlff-splits`, and describe (and re-verify) a `split.json`.
 
 use anyhow::{Context, Result, bail};
+use mlff_bench::data::time_order_of;
 use clap::{Args, Subcommand, ValueEnum};
 use mlff_splits::{
     LearningCurveParams, LearningPool, RandomParams, Rmd17Params, Size, SlidingWindowParams, Split,
@@ -125,19 +126,6 @@ pub fn parse_size(text: &str) -> Result<Size, String> {
             .map(Size::Count)
             .map_err(|e| format!("`{text}` is not a frame count: {e}"))
     }
-}
-
-/// The dataset's time order in `mlff-splits` terms; `None` when the file does not know it.
-pub fn time_order_of(data: &mlff_data::Dataset) -> Result<Option<TimeOrder>> {
-    let order = match data.time_order() {
-        mlff_data::TimeOrder::Sequential => TimeOrder::file_order(data.len()),
-        mlff_data::TimeOrder::Indexed(steps) => TimeOrder::from_md_steps(steps)?,
-        mlff_data::TimeOrder::Unknown => return Ok(None),
-    };
-    Ok(Some(match data.provenance().time_step_fs {
-        Some(dt) if dt.is_finite() => order.with_timestep_fs(dt)?,
-        _ => order,
-    }))
 }
 
 impl CreateArgs {

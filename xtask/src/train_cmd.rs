@@ -1,6 +1,6 @@
 //! `cargo xtask train`: NequIP trained on a dataset file with nequip's hyper-parameter names.
 
-use crate::device::Device;
+use mlff_bench::device::Device;
 use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
 use mlff_nequip::{

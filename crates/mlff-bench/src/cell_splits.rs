@@ -8,8 +8,8 @@ use mlff_splits::{
     TimeTestSegment, Validation, ValidationPlacement,
 };
 
-use super::preset::Plan;
-use super::store::WindowRecord;
+use crate::preset::Plan;
+use crate::store::WindowRecord;
 
 /// Test kinds.
 pub const IID: &str = "iid";
@@ -54,7 +54,7 @@ pub fn validation(n: usize) -> Validation {
 
 /// The time-holdout test segment of `data`.
 pub fn segment(data: &Dataset, plan: &Plan) -> Result<TimeTestSegment> {
-    let time = crate::split_cmd::time_order_of(data)?.with_context(|| {
+    let time = crate::data::time_order_of(data)?.with_context(|| {
         format!(
             "{}: the time order of the frames is unknown, so no time-holdout test exists",
             data.provenance().label().display()

@@ -1,11 +1,11 @@
 //! Presets: the grid sizes and measurement settings of a run (`quick` for a 2-core CPU,
 //! `paper` for the study's full scale), overridable from the command line.
 
-use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 /// A named set of experiment settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// One molecule per experiment, sizes 10–100, five windows, three seeds, models trained to

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::data::{DataRecord, DataSource};
-use super::grid::CellSpec;
-use super::model::ModelKind;
-use super::preset::Plan;
+use crate::data::{DataRecord, DataSource};
+use crate::grid::CellSpec;
+use crate::model::ModelSpec;
+use crate::preset::Plan;
 
 /// Errors of one test set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,7 +221,7 @@ pub struct Manifest {
     /// Run name (the directory under `results/`).
     pub name: String,
     /// Model.
-    pub model: ModelKind,
+    pub model: ModelSpec,
     /// Data.
     pub data: DataSource,
     /// Settings.

@@ -1,4 +1,4 @@
-//! The model interface the runner trains and evaluates: any MLFF plugs in by implementing
+//! The model interface the benchmark trains and evaluates: any MLFF plugs in by implementing
 //! [`ModelFactory`] (train) and [`FittedModel`] (predict, and drive MD).
 //!
 //! Units: datasets arrive in kcal/mol and Å (the runner converts); predictions are returned in
@@ -6,12 +6,11 @@
 
 use crate::device::Executor;
 use anyhow::Result;
-use clap::ValueEnum;
 use mlff_data::Dataset;
 use mlff_md::Potential;
 use serde::{Deserialize, Serialize};
 
-use super::preset::Preset;
+use crate::preset::Preset;
 
 /// Energies `(T)` and forces `(T, N, 3)` (row-major, flat) predicted for a dataset, kcal/mol(/Å).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,24 +62,32 @@ pub trait FittedModel: Send + Sync {
     fn hyper_parameters(&self) -> serde_json::Value;
 }
 
-/// The models the runner knows (`--model`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+/// The model a run benchmarks, as recorded in its manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
+pub enum ModelSpec {
     /// The learned two-body potential of `mlff-baseline` (seconds per cell).
     Baseline,
     /// NequIP (`mlff-nequip`).
     Nequip,
 }
 
-impl ModelKind {
-    /// The factory with the preset's hyper-parameters; NequIP predicts on `executor`.
-    pub fn factory(self, preset: Preset, executor: &Executor) -> Result<Box<dyn ModelFactory>> {
+impl ModelSpec {
+    /// Short name (`baseline`, `nequip`), used in default run names.
+    pub fn key(&self) -> &'static str {
         match self {
-            ModelKind::Baseline => Ok(Box::new(super::baseline_model::BaselineFactory::new(
+            ModelSpec::Baseline => "baseline",
+            ModelSpec::Nequip => "nequip",
+        }
+    }
+
+    /// The factory with the preset's hyper-parameters; NequIP predicts on `executor`.
+    pub fn factory(&self, preset: Preset, executor: &Executor) -> Result<Box<dyn ModelFactory>> {
+        match self {
+            ModelSpec::Baseline => Ok(Box::new(crate::baseline_model::BaselineFactory::new(
                 preset,
             ))),
-            ModelKind::Nequip => Ok(Box::new(super::nequip_model::NequipFactory::new(
+            ModelSpec::Nequip => Ok(Box::new(crate::nequip_model::NequipFactory::new(
                 preset,
                 executor.clone(),
             ))),

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::preset::Plan;
-use super::{exp_cross, exp_sample, exp_time};
+use crate::preset::Plan;
+use crate::{exp_cross, exp_sample, exp_time};
 
 /// The experiments of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,14 +4,14 @@ use anyhow::{Context, Result};
 use mlff_data::Dataset;
 use std::time::Instant;
 
-use super::cell_splits::{CellSplits, TIME_HOLDOUT};
-use super::data::DataCache;
-use super::grid::{CellSpec, Experiment};
-use super::measure;
-use super::model::{FittedModel, ModelFactory, TrainingContext};
-use super::preset::Plan;
-use super::store::{CellResult, TestResult, Timings};
-use super::{exp_cross, exp_md, exp_sample, exp_time};
+use crate::cell_splits::{CellSplits, TIME_HOLDOUT};
+use crate::data::DataCache;
+use crate::grid::{CellSpec, Experiment};
+use crate::measure;
+use crate::model::{FittedModel, ModelFactory, TrainingContext};
+use crate::preset::Plan;
+use crate::store::{CellResult, TestResult, Timings};
+use crate::{exp_cross, exp_md, exp_sample, exp_time};
 
 /// What every cell of a run shares.
 pub struct RunContext<'a> {
@@ -159,7 +159,7 @@ fn test_all(
             Ok((s, f)) => (Some(s), f, None),
             // A model that cannot evaluate a molecule (e.g. an element pair it never saw) is a
             // result of the cross-dataset experiment, not a failure of the cell.
-            Err(e) if test.kind == super::cell_splits::CROSS => {
+            Err(e) if test.kind == crate::cell_splits::CROSS => {
                 (None, Vec::new(), Some(format!("{e:#}")))
             }
             Err(e) => return Err(e),
@@ -189,7 +189,7 @@ fn md_stability(
     splits: &CellSplits,
     context: &RunContext<'_>,
     timings: &mut Timings,
-) -> Result<Option<super::store::MdRecord>> {
+) -> Result<Option<crate::store::MdRecord>> {
     let plan = &context.plan.md;
     if plan.runs == 0 || !cell.experiment().measures(Experiment::MdStability) {
         return Ok(None);

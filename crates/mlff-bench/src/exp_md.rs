@@ -16,15 +16,15 @@ use mlff_md::units::{FS_PER_PS, KCAL_PER_MOL_PER_EV, atomic_mass};
 use mlff_md::{Vec3, bonds_from_geometry};
 use mlff_metrics::{DEFAULT_LEVEL, Estimate, mean_interval, spearman};
 
-use super::cell_splits::{IID, TIME_HOLDOUT};
-use super::exp_sample::mean;
-use super::grid::Experiment;
-use super::measure::evenly_spaced;
-use super::model::FittedModel;
-use super::plots::{Series, scatter};
-use super::preset::MdPlan;
-use super::report::{Section, Table, fmt};
-use super::store::{CellResult, MdRecord, MdRun, NveRecord, RampRecord};
+use crate::cell_splits::{IID, TIME_HOLDOUT};
+use crate::exp_sample::mean;
+use crate::grid::Experiment;
+use crate::measure::evenly_spaced;
+use crate::model::FittedModel;
+use crate::plots::{Series, scatter};
+use crate::preset::MdPlan;
+use crate::report::{Section, Table, fmt};
+use crate::store::{CellResult, MdRecord, MdRun, NveRecord, RampRecord};
 
 /// Window of the kinetic temperature reported at a ramp's end, fs.
 const TEMPERATURE_WINDOW_FS: f64 = 50.0;
@@ -490,7 +490,7 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reproduce::nequip_model::preset_model_config;
+    use crate::nequip_model::preset_model_config;
     use mlff_md::{Molecule, Potential};
     use mlff_nequip::{Nequip, NequipPotential};
     use std::sync::Arc;
@@ -547,7 +547,7 @@ mod tests {
     fn md_step_cost_of_the_quick_nequip_model() {
         let mol = Molecule::builtin("aspirin").unwrap();
         let names = vec!["H".into(), "C".into(), "O".into()];
-        let mut c = preset_model_config(crate::reproduce::preset::Preset::Quick, names, 0);
+        let mut c = preset_model_config(crate::preset::Preset::Quick, names, 0);
         c.avg_num_neighbors = Some(15.0);
         let potential =
             NequipPotential::new(Arc::new(Nequip::new(c).unwrap()), mol.atomic_numbers()).unwrap();

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::grid::CellSpec;
-use super::store::write_text;
+use crate::grid::CellSpec;
+use crate::store::write_text;
 use crate::device::Device;
 
 /// Resources requested per array task.

@@ -9,14 +9,14 @@ use mlff_splits::{
 };
 use std::collections::BTreeMap;
 
-use super::cell_splits::{self, CROSS, CellSplits, TestSet};
-use super::data::DataCache;
-use super::grid::{CellSpec, Experiment};
-use super::plots::heat_map;
-use super::preset::Plan;
-use super::report::{Section, Table};
-use super::stats::{self, Effect, Replicate, mean, replicate};
-use super::store::CellResult;
+use crate::cell_splits::{self, CROSS, CellSplits, TestSet};
+use crate::data::DataCache;
+use crate::grid::{CellSpec, Experiment};
+use crate::plots::heat_map;
+use crate::preset::Plan;
+use crate::report::{Section, Table};
+use crate::stats::{self, Effect, Replicate, mean, replicate};
+use crate::store::CellResult;
 
 /// Sorted distinct atomic numbers of a built-in molecule (empty if unknown).
 pub fn elements_of(molecule: &str) -> Vec<u8> {

@@ -7,8 +7,8 @@ use mlff_metrics::{
     paired_ratio, ratio_of_means,
 };
 
-use super::report::fmt;
-use super::store::CellResult;
+use crate::report::fmt;
+use crate::store::CellResult;
 
 /// Seed of every resampling in the report, so the same cells give the same report.
 pub const SEED: u64 = 230_805_999;
@@ -139,8 +139,8 @@ pub fn effect(estimate: &Estimate, null: f64) -> Effect {
 
 #[cfg(test)]
 mod tests {
-    use super::super::grid::CellSpec;
-    use super::super::{exp_sample, exp_time};
+    use crate::grid::CellSpec;
+    use crate::{exp_sample, exp_time};
     use super::*;
     use serde_json::json;
 

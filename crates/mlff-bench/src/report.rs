@@ -6,10 +6,10 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::grid::{CellSpec, Experiment};
-use super::plots::{self, Figure};
-use super::store::{CellResult, Manifest, RunDir, write_text};
-use super::{exp_cross, exp_md, exp_sample, exp_soap, exp_time};
+use crate::grid::{CellSpec, Experiment};
+use crate::plots::{self, Figure};
+use crate::store::{CellResult, Manifest, RunDir, write_text};
+use crate::{exp_cross, exp_md, exp_sample, exp_soap, exp_time};
 
 /// A table kept as cells, rendered as Markdown, HTML or CSV.
 #[derive(Debug, Clone, Default, PartialEq)]

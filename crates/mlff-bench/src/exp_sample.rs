@@ -5,13 +5,13 @@ use anyhow::Result;
 use mlff_data::Dataset;
 use mlff_metrics::{DEFAULT_LEVEL, Estimate, fit_power_law, power_law_slope_bootstrap};
 
-use super::cell_splits::{self, CellSplits, IID, TIME_HOLDOUT};
-use super::grid::CellSpec;
-use super::plots::{BarredSeries, Series, line_chart};
-use super::preset::Plan;
-use super::report::{Section, Table};
-use super::stats::{self, Effect, Replicate, replicate};
-use super::store::CellResult;
+use crate::cell_splits::{self, CellSplits, IID, TIME_HOLDOUT};
+use crate::grid::CellSpec;
+use crate::plots::{BarredSeries, Series, line_chart};
+use crate::preset::Plan;
+use crate::report::{Section, Table};
+use crate::stats::{self, Effect, Replicate, replicate};
+use crate::store::CellResult;
 
 /// The cells: molecule × size × seed.
 pub fn cells(plan: &Plan) -> Vec<CellSpec> {
@@ -56,7 +56,7 @@ pub fn splits(
     cell_splits::iid_with_holdout(molecule, data, plan, size, plan.sample.iid_test, seed)
 }
 
-pub use super::stats::mean;
+pub use crate::stats::mean;
 
 /// The sizes of `molecule`'s cells, ascending.
 fn sizes_of(results: &[&CellResult], molecule: &str) -> Vec<usize> {
@@ -192,7 +192,7 @@ fn slope_sentence(what: &str, curve: &Curve) -> String {
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(super::grid::Experiment::SampleEfficiency);
+    let mut section = Section::new(crate::grid::Experiment::SampleEfficiency);
     let mut molecules: Vec<&str> = results
         .iter()
         .filter_map(|r| match &r.spec {

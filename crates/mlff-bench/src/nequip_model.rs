@@ -23,8 +23,8 @@ use mlff_train::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::model::{FittedModel, ModelFactory, Predictions, TrainingContext};
-use super::preset::Preset;
+use crate::model::{FittedModel, ModelFactory, Predictions, TrainingContext};
+use crate::preset::Preset;
 
 /// Initial learning rate of `quick`.
 const QUICK_LR: f64 = 0.01;

@@ -1,4 +1,4 @@
-//! `cargo xtask gen-data`: the embedded default dataset — a time-ordered MD trajectory per
+//! The embedded default dataset — a time-ordered MD trajectory per
 //! molecule with UFF (or an sGDML model), in MD17 layout and in rMD17 layout (a recorded
 //! shuffle with `old_indices`, as the real rMD17 is).
 //!
@@ -7,7 +7,6 @@
 //! resumes without redoing finished molecules.
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mlff_data::{Dataset, DatasetParts, OutputFormat, Provenance, Species, TimeOrder, Units};
 use mlff_md::{
@@ -20,35 +19,36 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Options of `gen-data`.
-#[derive(Debug, Args)]
-pub struct GenDataArgs {
+/// What to generate (the options of `gen-data`).
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct GenerateOptions {
     /// Molecules (comma-separated; default: all ten rMD17 molecules). Ignored with an sGDML potential.
-    #[arg(long, value_delimiter = ',')]
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
     pub molecules: Vec<String>,
     /// The potential: `uff` or `sgdml:PATH` (an sGDML model file).
-    #[arg(long, default_value = "uff")]
+    #[cfg_attr(feature = "clap", arg(long, default_value = "uff"))]
     pub potential: String,
     /// Frames to save per molecule.
-    #[arg(long, default_value_t = DEFAULT_FRAMES)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = DEFAULT_FRAMES))]
     pub frames: usize,
     /// Integration steps between saved frames.
-    #[arg(long, default_value_t = DEFAULT_SAVE_EVERY)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = DEFAULT_SAVE_EVERY))]
     pub save_every: usize,
     /// Equilibration steps before the first saved frame.
-    #[arg(long, default_value_t = DEFAULT_EQUILIBRATION)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = DEFAULT_EQUILIBRATION))]
     pub equilibration: usize,
     /// Temperature in K.
-    #[arg(long, default_value_t = 500.0)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 500.0))]
     pub temperature: f64,
     /// Time step in fs.
-    #[arg(long, default_value_t = 0.5)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.5))]
     pub dt: f64,
     /// Seed of every random choice (velocities, thermostat noise, the rMD17-layout shuffle).
-    #[arg(long, default_value_t = 0)]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub seed: u64,
     /// Output directory.
-    #[arg(long, default_value = "data/generated")]
+    #[cfg_attr(feature = "clap", arg(long, default_value = "data/generated"))]
     pub out: PathBuf,
 }
 
@@ -60,7 +60,7 @@ pub const DEFAULT_SAVE_EVERY: usize = 10;
 /// Equilibration steps of the default data (2 ps at 0.5 fs) before the first saved frame.
 pub const DEFAULT_EQUILIBRATION: usize = 4_000;
 
-impl GenDataArgs {
+impl GenerateOptions {
     /// The embedded default data (UFF, 500 K, 0.5 fs steps, 100 ps) of `molecules` into `out`.
     pub fn default_data(molecules: Vec<String>, out: PathBuf) -> Self {
         Self {
@@ -106,7 +106,7 @@ struct Record {
 }
 
 /// Runs `gen-data`; returns the MD17-layout files written or found.
-pub fn run(args: &GenDataArgs) -> Result<Vec<PathBuf>> {
+pub fn run(args: &GenerateOptions) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let jobs: Vec<Job> = match args.potential.split_once(':') {

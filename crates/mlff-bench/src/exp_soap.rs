@@ -6,12 +6,12 @@
 use anyhow::Result;
 use mlff_metrics::{Correlation, DEFAULT_LEVEL, pearson, pooled_correlation, spearman};
 
-use super::grid::Experiment;
-use super::measure::evenly_spaced;
-use super::plots::{BarredSeries, Series, scatter};
-use super::report::{Section, Table};
-use super::stats::{self, Effect};
-use super::store::CellResult;
+use crate::grid::Experiment;
+use crate::measure::evenly_spaced;
+use crate::plots::{BarredSeries, Series, scatter};
+use crate::report::{Section, Table};
+use crate::stats::{self, Effect};
+use crate::store::CellResult;
 
 /// Most points drawn in the per-frame scatter plot.
 const MAX_FRAME_POINTS: usize = 3000;

@@ -8,7 +8,8 @@ use mlff_nequip_cuda::{DeviceNequip, DevicePasses};
 use std::sync::Arc;
 
 /// Executor chosen on the command line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Device {
     /// mlff-nequip on the CPU (rayon).
     #[default]

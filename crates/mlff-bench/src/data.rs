@@ -107,8 +107,8 @@ impl DataSource {
             // gen-data skips molecules whose recorded settings match and regenerates the rest,
             // so files from older defaults (or an interrupted generation) are replaced here.
             let args =
-                crate::gen_data::GenDataArgs::default_data(molecules.to_vec(), self.dir.clone());
-            crate::gen_data::run(&args).context("generating the default data (gen-data)")?;
+                crate::generate::GenerateOptions::default_data(molecules.to_vec(), self.dir.clone());
+            crate::generate::run(&args).context("generating the default data (gen-data)")?;
             return Ok(());
         }
         let missing: Vec<String> = molecules
@@ -290,4 +290,17 @@ impl DataCache {
         loaded.insert(molecule.to_string(), data.clone());
         Ok(data)
     }
+}
+
+/// The dataset's time order in `mlff-splits` terms; `None` when the file does not know it.
+pub fn time_order_of(data: &mlff_data::Dataset) -> Result<Option<mlff_splits::TimeOrder>> {
+    let order = match data.time_order() {
+        mlff_data::TimeOrder::Sequential => mlff_splits::TimeOrder::file_order(data.len()),
+        mlff_data::TimeOrder::Indexed(steps) => mlff_splits::TimeOrder::from_md_steps(steps)?,
+        mlff_data::TimeOrder::Unknown => return Ok(None),
+    };
+    Ok(Some(match data.provenance().time_step_fs {
+        Some(dt) if dt.is_finite() => order.with_timestep_fs(dt)?,
+        _ => order,
+    }))
 }

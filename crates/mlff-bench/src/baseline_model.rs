@@ -5,8 +5,8 @@ use mlff_baseline::{PairConfig, PairModel, fit};
 use mlff_data::Dataset;
 use mlff_md::Potential;
 
-use super::model::{FittedModel, ModelFactory, Predictions, TrainingContext};
-use super::preset::Preset;
+use crate::model::{FittedModel, ModelFactory, Predictions, TrainingContext};
+use crate::preset::Preset;
 
 /// Fits [`PairModel`]s; the fit is deterministic, so the seed only enters through the split.
 pub struct BaselineFactory {

@@ -7,9 +7,9 @@ use mlff_metrics::{AtomicNumbers, EnergyUnit, Labels, score};
 use mlff_soap::{Average, Soap, SoapParams, similarity_to_training};
 use ndarray::{Array1, Array2};
 
-use super::model::FittedModel;
-use super::preset::SoapPlan;
-use super::store::{SimilarityRecord, TestScores};
+use crate::model::FittedModel;
+use crate::preset::SoapPlan;
+use crate::store::{SimilarityRecord, TestScores};
 
 /// Every element of the rMD17 molecules, so SOAP vectors of all molecules share one layout.
 const SOAP_SPECIES: [u32; 4] = [1, 6, 7, 8];

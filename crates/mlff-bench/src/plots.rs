@@ -336,9 +336,9 @@ pub fn heat_map(
 
 /// Writes `figure` as `<dir>/<name>.svg` and `<dir>/<name>.png`.
 pub fn save(figure: &Figure, dir: &Path) -> Result<()> {
-    super::store::write_text(&dir.join(format!("{}.svg", figure.name)), &figure.svg)?;
+    crate::store::write_text(&dir.join(format!("{}.svg", figure.name)), &figure.svg)?;
     let png = rasterise(&figure.svg)?;
-    super::store::write_bytes(&dir.join(format!("{}.png", figure.name)), &png)
+    crate::store::write_bytes(&dir.join(format!("{}.png", figure.name)), &png)
 }
 
 /// Installed families tried, in order, for the generic `sans-serif` (and `serif`, `monospace`)

@@ -10,13 +10,13 @@ use mlff_metrics::{
 };
 use mlff_splits::{SlidingWindowParams, SplitIndices, SplitRequest, Strategy, WindowPlacement};
 
-use super::cell_splits::{self, CellSplits, TIME_HOLDOUT, TestSet};
-use super::grid::{CellSpec, Experiment};
-use super::plots::{BarredSeries, Series, line_chart};
-use super::preset::Plan;
-use super::report::{Section, Table, fmt};
-use super::stats::{self, Effect, Replicate, mean, replicate};
-use super::store::{CellResult, WindowRecord};
+use crate::cell_splits::{self, CellSplits, TIME_HOLDOUT, TestSet};
+use crate::grid::{CellSpec, Experiment};
+use crate::plots::{BarredSeries, Series, line_chart};
+use crate::preset::Plan;
+use crate::report::{Section, Table, fmt};
+use crate::stats::{self, Effect, Replicate, mean, replicate};
+use crate::store::{CellResult, WindowRecord};
 
 /// The cells: molecule × (window position, or the i.i.d. contrast) × seed.
 pub fn cells(plan: &Plan) -> Vec<CellSpec> {
