@@ -210,12 +210,21 @@ pub struct Evaluation {
     pub extra: Vec<u8>,
 }
 
+/// The state a client returns to after sending forces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterForces {
+    NeedInit,
+    Ready,
+}
+
 /// The driver's end of one client connection.
 #[derive(Debug)]
 pub struct Driver {
     stream: Stream,
     address: Address,
     timeout: Duration,
+    evaluations: usize,
+    after_forces: Option<AfterForces>,
     out: Vec<u8>,
     scratch: Vec<f64>,
 }
@@ -230,6 +239,8 @@ impl Driver {
             stream,
             address,
             timeout,
+            evaluations: 0,
+            after_forces: None,
             out: Vec::with_capacity(4096),
             scratch: Vec::new(),
         })
@@ -248,9 +259,26 @@ impl Driver {
             expected: "at most 2^31 − 1 atoms".into(),
             got: format!("{n} atoms"),
         })?;
-        self.ready()?;
+        // The first evaluations poll STATUS and wait for each answer. Once the client has shown
+        // the state it returns to after sending forces (ASE: NEEDINIT, i-PI's drivers: READY),
+        // the whole exchange goes in one write and its answers are checked in order: one round
+        // trip per evaluation instead of four.
+        let pipelined = self.after_forces;
+        match pipelined {
+            None => {
+                let state = self.ready()?;
+                if self.evaluations > 0 {
+                    self.after_forces = Some(state);
+                }
+            }
+            Some(AfterForces::NeedInit) => {
+                self.put_init();
+                message::put_header(&mut self.out, header::STATUS);
+            }
+            Some(AfterForces::Ready) => message::put_header(&mut self.out, header::STATUS),
+        }
         // POSDATA: cell and inverse in Bohr (column-major: i-PI's h matrix has the lattice
-        // vectors as columns), then positions; the STATUS that follows goes in the same write.
+        // vectors as columns), then positions.
         let (h, h_inv) = match cell {
             Some(c) => (c, inverse_transpose(&c)?),
             None => ([[0.0; 3]; 3], [[0.0; 3]; 3]),
@@ -266,31 +294,52 @@ impl Driver {
             &mut self.out,
             positions.iter().flatten().map(|v| v / BOHR_ANGSTROM),
         );
+        // A client computes POSDATA before it reads the next message, so the STATUS and
+        // GETFORCE behind it are answered in order once it is done.
         message::put_header(&mut self.out, header::STATUS);
-        self.send("sending positions")?;
-        let status = self.header("waiting for the client to compute")?;
-        if status != header::HAVEDATA {
-            return Err(IpiError::Protocol {
-                expected: "HAVEDATA after POSDATA".into(),
-                got: format!("`{status}`"),
-            });
-        }
         message::put_header(&mut self.out, header::GETFORCE);
-        self.send("asking for forces")?;
-        self.read_forces(n)
+        self.send("sending positions")?;
+        if pipelined.is_some() {
+            self.expect(header::READY, "READY before POSDATA")?;
+        }
+        self.expect(header::HAVEDATA, "HAVEDATA after POSDATA")?;
+        let evaluation = self.read_forces(n)?;
+        self.evaluations += 1;
+        Ok(evaluation)
     }
 
-    /// Polls STATUS until the client is READY, initialising it when it asks.
-    fn ready(&mut self) -> Result<()> {
+    fn put_init(&mut self) {
+        // Bead 0 and a one-byte string: ASE and i-PI's drivers ignore its content.
+        message::put_header(&mut self.out, header::INIT);
+        message::put_i32(&mut self.out, 0);
+        message::put_i32(&mut self.out, 1);
+        self.out.push(0);
+    }
+
+    fn expect(&mut self, want: &str, expected: &str) -> Result<()> {
+        let got = self.header("waiting for the client")?;
+        if got != want {
+            return Err(IpiError::Protocol {
+                expected: expected.into(),
+                got: format!("`{got}`"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Polls STATUS until the client is READY, initialising it when it asks; returns the state
+    /// it was found in.
+    fn ready(&mut self) -> Result<AfterForces> {
         message::put_header(&mut self.out, header::STATUS);
         self.send("asking for the client's status")?;
         let mut status = self.header("waiting for the client's status")?;
+        let found = if status == header::NEEDINIT {
+            AfterForces::NeedInit
+        } else {
+            AfterForces::Ready
+        };
         if status == header::NEEDINIT {
-            // Bead 0 and a one-byte string: ASE and i-PI's drivers ignore its content.
-            message::put_header(&mut self.out, header::INIT);
-            message::put_i32(&mut self.out, 0);
-            message::put_i32(&mut self.out, 1);
-            self.out.push(0);
+            self.put_init();
             message::put_header(&mut self.out, header::STATUS);
             self.send("initialising the client")?;
             status = self.header("waiting for the client's status after INIT")?;
@@ -301,20 +350,14 @@ impl Driver {
                 got: format!("`{status}`"),
             });
         }
-        Ok(())
+        Ok(found)
     }
 
     fn read_forces(&mut self, n: usize) -> Result<Evaluation> {
         let during = "reading the forces";
         let t = self.timeout;
         let io = |e| IpiError::from_io(e, during, t);
-        let reply = self.header(during)?;
-        if reply != header::FORCEREADY {
-            return Err(IpiError::Protocol {
-                expected: "FORCEREADY after GETFORCE".into(),
-                got: format!("`{reply}`"),
-            });
-        }
+        self.expect(header::FORCEREADY, "FORCEREADY after GETFORCE")?;
         message::read_f64s(&mut self.stream, 1, &mut self.scratch).map_err(io)?;
         let energy = self.scratch[0] * HARTREE_EV;
         let got = message::read_i32(&mut self.stream).map_err(io)?;

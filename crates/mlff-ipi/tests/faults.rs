@@ -55,7 +55,7 @@ fn a_harmonic_client_over_unix_and_tcp_returns_its_energy_and_forces() {
         Address::Tcp("127.0.0.1:0".parse().unwrap()),
     ] {
         let (mut driver, client) = connect(address, harmonic(2.0), 5 * SECOND);
-        for n in [1, 21] {
+        for n in [1, 21, 21, 3, 21] {
             let r = positions(n);
             let got = driver.evaluate(&r, None).unwrap();
             let e: f64 = r.iter().flatten().map(|v| v * v).sum();
@@ -73,7 +73,7 @@ fn a_harmonic_client_over_unix_and_tcp_returns_its_energy_and_forces() {
             assert_eq!(got.extra, vec![0], "ASE's one zero byte");
         }
         driver.exit();
-        assert_eq!(client.join().unwrap().unwrap(), 2);
+        assert_eq!(client.join().unwrap().unwrap(), 5);
     }
 }
 
