@@ -55,7 +55,7 @@ pub fn serve(address: &Address, calculator: &mut dyn Calculator) -> Result<usize
     }
 }
 
-fn run<S: std::io::Read + Write>(mut stream: S, calculator: &mut dyn Calculator) -> Result<usize> {
+fn run<S: std::io::Read + Write>(stream: S, calculator: &mut dyn Calculator) -> Result<usize> {
     let io =
         |during: &'static str| move |e| IpiError::from_io(e, during, std::time::Duration::ZERO);
     let mut state = header::READY;
@@ -63,7 +63,13 @@ fn run<S: std::io::Read + Write>(mut stream: S, calculator: &mut dyn Calculator)
     let mut values = Vec::new();
     let mut result: Option<(f64, Vec<Vec3>)> = None;
     let mut served = 0;
+    // Answers wait in `out` while more requests are already buffered, and go in one write
+    // before the client would block: a pipelining driver wakes once per evaluation.
+    let mut stream = std::io::BufReader::with_capacity(1 << 16, stream);
     loop {
+        if stream.buffer().len() < message::HEADER_LEN && !out.is_empty() {
+            message::flush(stream.get_mut(), &mut out).map_err(io("answering the driver"))?;
+        }
         let msg = match message::read_header(&mut stream) {
             Ok(m) => m,
             // The driver may simply close the connection when it is done.
@@ -73,7 +79,6 @@ fn run<S: std::io::Read + Write>(mut stream: S, calculator: &mut dyn Calculator)
         match msg.as_str() {
             header::STATUS => {
                 message::put_header(&mut out, state);
-                message::flush(&mut stream, &mut out).map_err(io("answering STATUS"))?;
             }
             header::INIT => {
                 let _bead = message::read_i32(&mut stream).map_err(io("reading INIT"))?;
@@ -132,7 +137,6 @@ fn run<S: std::io::Read + Write>(mut stream: S, calculator: &mut dyn Calculator)
                 // closed socket.
                 message::put_i32(&mut out, 1);
                 out.push(0);
-                message::flush(&mut stream, &mut out).map_err(io("sending forces"))?;
                 state = header::NEEDINIT;
             }
             header::EXIT => return Ok(served),

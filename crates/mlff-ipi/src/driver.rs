@@ -220,7 +220,7 @@ enum AfterForces {
 /// The driver's end of one client connection.
 #[derive(Debug)]
 pub struct Driver {
-    stream: Stream,
+    stream: std::io::BufReader<Stream>,
     address: Address,
     timeout: Duration,
     evaluations: usize,
@@ -236,7 +236,8 @@ impl Driver {
             source,
         })?;
         Ok(Driver {
-            stream,
+            // Buffered: a reply's header and payload arrive in one read.
+            stream: std::io::BufReader::with_capacity(1 << 16, stream),
             address,
             timeout,
             evaluations: 0,
@@ -407,12 +408,13 @@ impl Driver {
     /// Tells the client to exit (best effort: it may be gone already).
     pub fn exit(mut self) {
         message::put_header(&mut self.out, header::EXIT);
-        let _ = message::flush(&mut self.stream, &mut self.out);
+        let _ = message::flush(self.stream.get_mut(), &mut self.out);
     }
 
     fn send(&mut self, during: &str) -> Result<()> {
         let t = self.timeout;
-        message::flush(&mut self.stream, &mut self.out).map_err(|e| IpiError::from_io(e, during, t))
+        message::flush(self.stream.get_mut(), &mut self.out)
+            .map_err(|e| IpiError::from_io(e, during, t))
     }
 
     fn header(&mut self, during: &str) -> Result<String> {
