@@ -1,8 +1,8 @@
 //! The command line: one subcommand per task, each delegating to a module.
 
 use crate::{
-    data_cmd, eval_cmd, fetch, potential_cmd, reproduce_cmd as reproduce, score_cmd, soap_cmd, split_cmd,
-    train_cmd,
+    data_cmd, eval_cmd, fetch, potential_cmd, reproduce_cmd as reproduce, score_cmd, soap_cmd,
+    split_cmd, train_cmd,
 };
 use anyhow::Result;
 use clap::{Parser, Subcommand};

@@ -1,10 +1,10 @@
 //! `cargo xtask eval`: a NequIP model (our checkpoint or a pip-nequip export) on any dataset
 //! file — per-atom energy MAE and force MAE against the file's labels, predictions as npz.
 
-use mlff_bench::device::Device;
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use mlff_bench::device::Device;
 use mlff_data::{Dataset, Units};
 use mlff_metrics::{AtomicNumbers, Labels, score};
 use mlff_nequip::{Checkpoint, DatasetBatches, Nequip, load_nequip_dir};

@@ -16,6 +16,9 @@ pub enum ModelChoice {
     Baseline,
     /// NequIP (`mlff-nequip`).
     Nequip,
+    /// Your model, trained and served by the commands of `--model-card` (its calculator
+    /// connects over the i-PI socket, e.g. ASE's `SocketClient`).
+    External,
 }
 
 /// Options of `reproduce`.
@@ -27,6 +30,10 @@ pub struct ReproduceArgs {
     /// The model to train (`baseline`: the two-body floor every MLFF must beat, seconds per cell).
     #[arg(long, value_enum, default_value = "nequip")]
     pub model: ModelChoice,
+    /// The model card of `--model external` (YAML, TOML or JSON): a training command, a
+    /// serving command and timeouts; see docs/external-models.md.
+    #[arg(long)]
+    pub model_card: Option<PathBuf>,
     /// Directory of md17_<molecule>.npz / rmd17_<molecule>.npz files (default: the embedded
     /// UFF data in data/generated, generated if missing).
     #[arg(long)]
@@ -156,9 +163,21 @@ impl ReproduceArgs {
 
     /// The model these arguments name.
     fn model_spec(&self) -> Result<ModelSpec> {
-        Ok(match self.model {
-            ModelChoice::Baseline => ModelSpec::Baseline,
-            ModelChoice::Nequip => ModelSpec::Nequip,
+        Ok(match (self.model, &self.model_card) {
+            (ModelChoice::Baseline, None) => ModelSpec::Baseline,
+            (ModelChoice::Nequip, None) => ModelSpec::Nequip,
+            (ModelChoice::External, Some(card)) => {
+                ModelSpec::External(mlff_bench::external::ExternalCard::load(card)?)
+            }
+            (ModelChoice::External, None) => {
+                bail!("--model external needs --model-card CARD (see docs/external-models.md)")
+            }
+            (other, Some(_)) => bail!(
+                "--model-card is for --model external, not --model {}",
+                other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ),
         })
     }
 

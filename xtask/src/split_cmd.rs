@@ -2,8 +2,8 @@
 //! file with `mlff-splits`, and describe (and re-verify) a `split.json`.
 
 use anyhow::{Context, Result, bail};
-use mlff_bench::data::time_order_of;
 use clap::{Args, Subcommand, ValueEnum};
+use mlff_bench::data::time_order_of;
 use mlff_splits::{
     LearningCurveParams, LearningPool, RandomParams, Rmd17Params, Size, SlidingWindowParams, Split,
     SplitRequest, Strategy, TimeHoldoutParams, TimeOrder, TimeTestSegment, Validation,

@@ -1,8 +1,8 @@
 //! `cargo xtask train`: NequIP trained on a dataset file with nequip's hyper-parameter names.
 
-use mlff_bench::device::Device;
 use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
+use mlff_bench::device::Device;
 use mlff_nequip::{
     Checkpoint, Nequip, NequipConfig, RunFiles, apply_training_statistics, train_on,
 };

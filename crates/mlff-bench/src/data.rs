@@ -106,8 +106,10 @@ impl DataSource {
         if self.generated {
             // gen-data skips molecules whose recorded settings match and regenerates the rest,
             // so files from older defaults (or an interrupted generation) are replaced here.
-            let args =
-                crate::generate::GenerateOptions::default_data(molecules.to_vec(), self.dir.clone());
+            let args = crate::generate::GenerateOptions::default_data(
+                molecules.to_vec(),
+                self.dir.clone(),
+            );
             crate::generate::run(&args).context("generating the default data (gen-data)")?;
             return Ok(());
         }

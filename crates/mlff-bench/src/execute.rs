@@ -23,6 +23,8 @@ pub struct RunContext<'a> {
     pub factory: &'a dyn ModelFactory,
     /// Version of the code.
     pub code_version: &'a str,
+    /// Where cells keep their models' files (`<run>/work`; one directory per cell).
+    pub work_root: &'a std::path::Path,
 }
 
 /// Stages of a cell, for its progress bar.
@@ -83,9 +85,21 @@ pub fn execute(
     progress.stage("train", 0.05);
     let t = Instant::now();
     let report = |f: f64| progress.stage("train", 0.05 + 0.6 * f.clamp(0.0, 1.0));
+    let id = cell.id();
+    let workdir = context.work_root.join(&id);
+    // A rerun trains afresh: nothing of an interrupted attempt is reused.
+    if workdir.exists() {
+        std::fs::remove_dir_all(&workdir)
+            .with_context(|| format!("clearing {}", workdir.display()))?;
+    }
+    std::fs::create_dir_all(&workdir).with_context(|| format!("creating {}", workdir.display()))?;
     let training = TrainingContext {
         seed: cell.seed(),
         progress: &report,
+        cell: &id,
+        workdir: &workdir,
+        train_frames: &splits.train,
+        validation_frames: &splits.validation,
     };
     let model = context
         .factory

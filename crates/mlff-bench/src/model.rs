@@ -9,6 +9,7 @@ use anyhow::Result;
 use mlff_data::Dataset;
 use mlff_md::Potential;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 use crate::preset::Preset;
 
@@ -21,12 +22,21 @@ pub struct Predictions {
     pub forces: Vec<f64>,
 }
 
-/// What training needs besides data: the seed of every random choice and where to report.
+/// What training needs besides data: the seed of every random choice, where to report, and
+/// where the model may keep files.
 pub struct TrainingContext<'a> {
     /// Seed (initial weights, batch order, …).
     pub seed: u64,
     /// Called with a fraction in [0, 1] as training progresses (drives the cell's bar).
     pub progress: &'a (dyn Fn(f64) + Sync),
+    /// The cell's id.
+    pub cell: &'a str,
+    /// A directory the cell owns (created, emptied when the cell starts) for the model's files.
+    pub workdir: &'a Path,
+    /// The training frames: per molecule, indices into its dataset (the order of `train`).
+    pub train_frames: &'a [(String, Vec<usize>)],
+    /// The validation frames, likewise.
+    pub validation_frames: &'a [(String, Vec<usize>)],
 }
 
 /// Trains models of one kind with fixed hyper-parameters.
@@ -70,14 +80,17 @@ pub enum ModelSpec {
     Baseline,
     /// NequIP (`mlff-nequip`).
     Nequip,
+    /// A model in another process, trained and served by the commands of its card.
+    External(crate::external::ExternalCard),
 }
 
 impl ModelSpec {
-    /// Short name (`baseline`, `nequip`), used in default run names.
-    pub fn key(&self) -> &'static str {
+    /// Short name (`baseline`, `nequip`, the card's name), used in default run names.
+    pub fn key(&self) -> String {
         match self {
-            ModelSpec::Baseline => "baseline",
-            ModelSpec::Nequip => "nequip",
+            ModelSpec::Baseline => "baseline".into(),
+            ModelSpec::Nequip => "nequip".into(),
+            ModelSpec::External(card) => card.name.clone(),
         }
     }
 
@@ -90,6 +103,9 @@ impl ModelSpec {
             ModelSpec::Nequip => Ok(Box::new(crate::nequip_model::NequipFactory::new(
                 preset,
                 executor.clone(),
+            ))),
+            ModelSpec::External(card) => Ok(Box::new(crate::external::ExternalFactory::new(
+                card.clone(),
             ))),
         }
     }

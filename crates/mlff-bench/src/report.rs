@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::grid::{CellSpec, Experiment};
 use crate::plots::{self, Figure};
-use crate::store::{CellResult, Manifest, RunDir, write_text};
+use crate::store::{CellFailure, CellResult, Manifest, RunDir, write_text};
 use crate::{exp_cross, exp_md, exp_sample, exp_soap, exp_time};
 
 /// A table kept as cells, rendered as Markdown, HTML or CSV.
@@ -161,7 +161,8 @@ pub fn write(run: &RunDir, manifest: &Manifest, results: &[CellResult]) -> Resul
             plots::save(figure, &figures_dir)?;
         }
     }
-    let context = ReportContext::new(manifest, results);
+    let failures = run.failures(manifest);
+    let context = ReportContext::new(manifest, results, &failures);
     write_text(
         &run.root().join("report.md"),
         &markdown(&context, &sections),
@@ -178,6 +179,8 @@ struct ReportContext {
     hyper_parameters: Table,
     /// Per cell: how training went and why it stopped.
     training: Table,
+    /// Cells that failed, and why.
+    failures: Table,
 }
 
 /// `value` flattened into dotted keys (`model.num_layers`), scalars and arrays as JSON text.
@@ -271,7 +274,7 @@ fn training_table(results: &[CellResult]) -> Table {
 }
 
 impl ReportContext {
-    fn new(manifest: &Manifest, results: &[CellResult]) -> Self {
+    fn new(manifest: &Manifest, results: &[CellResult], failures: &[CellFailure]) -> Self {
         let mut data: Vec<String> = results
             .iter()
             .flat_map(|r| &r.data)
@@ -334,10 +337,12 @@ impl ReportContext {
         facts.extend(model.map(|m| format!("Model: {m}.")));
         facts.extend(version.map(|v| format!("Code version: {v}.")));
         facts.extend(data.into_iter().map(|d| format!("Data file: {d}.")));
-        let cells_failed = manifest.cells.len() - results.len();
-        if cells_failed > 0 {
+        let missing = manifest.cells.len() - results.len();
+        if missing > 0 {
             facts.push(format!(
-                "{cells_failed} cells have no result yet; the tables show what is finished."
+                "{missing} cells have no result yet ({} of them failed: see \"Failed cells\"); the \
+                 tables show what is finished.",
+                failures.len()
             ));
         }
         let _ = CellSpec::experiment;
@@ -346,17 +351,34 @@ impl ReportContext {
             facts,
             hyper_parameters: hyper_parameter_table(results),
             training: training_table(results),
+            failures: Table::new(
+                &["cell", "error (full text in cells/<id>.failed.json)"],
+                failures
+                    .iter()
+                    .map(|f| {
+                        let mut text: String = f.error.chars().take(600).collect();
+                        if text.len() < f.error.len() {
+                            text.push('…');
+                        }
+                        vec![f.id.clone(), text]
+                    })
+                    .collect(),
+            ),
         }
     }
 }
 
 impl ReportContext {
     /// The run-wide tables with their headings.
-    fn tables(&self) -> [(&'static str, &Table); 2] {
-        [
+    fn tables(&self) -> Vec<(&'static str, &Table)> {
+        let mut tables = vec![
             ("Model hyper-parameters", &self.hyper_parameters),
             ("Training of each cell", &self.training),
-        ]
+        ];
+        if !self.failures.rows.is_empty() {
+            tables.push(("Failed cells", &self.failures));
+        }
+        tables
     }
 }
 

@@ -13,9 +13,9 @@ use crate::execute::{self, CellProgress, RunContext};
 use crate::grid::{self, CellSpec, Experiment};
 use crate::model::ModelSpec;
 use crate::preset::Plan;
+use crate::report;
 use crate::slurm;
 use crate::store::{Manifest, RunDir};
-use crate::report;
 use crate::{exp_cross, exp_sample, exp_time};
 
 /// Everything a run needs: its settings, data, model and where to store it.
@@ -189,6 +189,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared> {
 /// Calls `f` with the run context of `manifest` (its model's factory on `executor`, the code
 /// version).
 fn with_context<T>(
+    work_root: &Path,
     manifest: &Manifest,
     cache: &DataCache,
     executor: &Executor,
@@ -201,6 +202,7 @@ fn with_context<T>(
         data: cache,
         factory: factory.as_ref(),
         code_version: &version,
+        work_root,
     })
 }
 
@@ -236,14 +238,20 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome> {
         cache,
     } = prepare(request)?;
     run.save_manifest(&manifest)?;
-    let failures = with_context(&manifest, &cache, &executor, |context| {
-        // A GPU serves one cell at a time unless told otherwise.
-        let jobs = match request.device {
-            Device::Cpu => request.jobs,
-            _ => request.jobs.max(1),
-        };
-        run_cells(&run, &selected, context, parallelism(jobs))
-    })?;
+    let failures = with_context(
+        &run.root().join("work"),
+        &manifest,
+        &cache,
+        &executor,
+        |context| {
+            // A GPU serves one cell at a time unless told otherwise.
+            let jobs = match request.device {
+                Device::Cpu => request.jobs,
+                _ => request.jobs.max(1),
+            };
+            run_cells(&run, &selected, context, parallelism(jobs))
+        },
+    )?;
     let results = run.finished_cells(&manifest);
     report::write(&run, &manifest, &results)?;
     Ok(RunOutcome {
@@ -324,6 +332,7 @@ fn run_cells(
                 Ok(result) => run.save_cell(&result)?,
                 Err(e) => {
                     bars.suspend(|| tracing::error!("cell {id} failed: {e:#}"));
+                    run.save_failure(&id, &format!("{e:#}"))?;
                     failures
                         .lock()
                         .map_err(|_| anyhow::anyhow!("failure list poisoned"))?
@@ -371,10 +380,20 @@ pub fn run_cell(run_dir: &Path, id: &str, device: Device) -> Result<bool> {
         }
     }
     let executor = device.open()?;
-    let result = with_context(&manifest, &cache, &executor, |context| {
-        execute::execute(cell, context, &LogProgress)
-    })?;
-    run.save_cell(&result)?;
+    let result = with_context(
+        &run.root().join("work"),
+        &manifest,
+        &cache,
+        &executor,
+        |context| execute::execute(cell, context, &LogProgress),
+    );
+    match result {
+        Ok(result) => run.save_cell(&result)?,
+        Err(e) => {
+            run.save_failure(id, &format!("{e:#}"))?;
+            return Err(e);
+        }
+    }
     Ok(true)
 }
 

@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::device::Device;
 use crate::grid::CellSpec;
 use crate::store::write_text;
-use crate::device::Device;
 
 /// Resources requested per array task.
 #[derive(Debug, Clone)]

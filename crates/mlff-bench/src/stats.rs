@@ -139,9 +139,9 @@ pub fn effect(estimate: &Estimate, null: f64) -> Effect {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::grid::CellSpec;
     use crate::{exp_sample, exp_time};
-    use super::*;
     use serde_json::json;
 
     /// A cell with one scored test per (kind, per-frame errors) and an optional window.

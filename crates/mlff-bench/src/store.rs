@@ -257,11 +257,47 @@ impl RunDir {
         serde_json::from_str(&text).ok()
     }
 
-    /// Writes a cell's JSON and CSV atomically.
+    /// Writes a cell's JSON and CSV atomically (and drops the record of an earlier failure).
     pub fn save_cell(&self, result: &CellResult) -> Result<()> {
         let json = serde_json::to_string_pretty(result)?;
         write_text(&self.cell_path(&result.id, "json"), &json)?;
-        write_text(&self.cell_path(&result.id, "csv"), &cell_csv(result))
+        write_text(&self.cell_path(&result.id, "csv"), &cell_csv(result))?;
+        let failed = self.cell_path(&result.id, "failed.json");
+        if failed.exists() {
+            std::fs::remove_file(&failed)
+                .with_context(|| format!("removing {}", failed.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Records that cell `id` failed with `error` (`cells/<id>.failed.json`; the cell has no
+    /// result, so a rerun tries it again).
+    pub fn save_failure(&self, id: &str, error: &str) -> Result<()> {
+        let failure = CellFailure {
+            id: id.to_owned(),
+            error: error.to_owned(),
+            unix_time_s: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        write_text(
+            &self.cell_path(id, "failed.json"),
+            &serde_json::to_string_pretty(&failure)?,
+        )
+    }
+
+    /// The failure records of the manifest's cells that have no result.
+    pub fn failures(&self, manifest: &Manifest) -> Vec<CellFailure> {
+        manifest
+            .cells
+            .iter()
+            .map(|c| c.id())
+            .filter(|id| self.finished(id).is_none())
+            .filter_map(|id| {
+                let text = std::fs::read_to_string(self.cell_path(&id, "failed.json")).ok()?;
+                serde_json::from_str(&text).ok()
+            })
+            .collect()
     }
 
     /// Every finished cell of the manifest, in grid order.
@@ -292,6 +328,17 @@ impl RunDir {
         })?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
+}
+
+/// Why a cell has no result: its error, with the log tails of external commands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellFailure {
+    /// Cell id.
+    pub id: String,
+    /// The error and its causes.
+    pub error: String,
+    /// When it failed (seconds since 1970).
+    pub unix_time_s: u64,
 }
 
 /// Writes `text` to `path` atomically, creating the directory.
