@@ -10,14 +10,11 @@
 use crate::data_cmd::UnitArg;
 use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
+use mlff_data::format::npz::NpzReader;
 use mlff_data::{Dataset, LengthUnit, Species};
 use mlff_metrics::{AtomicNumbers, EnergyUnit, Labels, ScoreRow, Scores, SummaryTable, score};
 use mlff_splits::{SINGLE_DATASET, SplitRun};
-use ndarray::{Array1, Array3, ArrayD, Axis, IxDyn, ShapeBuilder};
-use npyz::npz::NpzArchive;
-use npyz::{DType, Order, TypeChar};
-use std::fs::File;
-use std::io::BufReader;
+use ndarray::{Array1, Array3, ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
 
 /// Options of `score`.
@@ -31,8 +28,17 @@ pub struct ScoreArgs {
     pub split: PathBuf,
     /// Predictions npz, one per run of the split in run order (repeat or comma-separate);
     /// a single file for a single-run split or for the run chosen with `--run`.
-    #[arg(long, required = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "model_card",
+        conflicts_with = "model_card"
+    )]
     pub pred: Vec<PathBuf>,
+    /// Instead of predictions files: an external model whose serving command evaluates every
+    /// run's test frames.
+    #[command(flatten)]
+    pub served: crate::potential_cmd::ServedModelArgs,
     /// With one predictions file for a multi-run split: the run's number (0-based, in
     /// `split show` order).
     #[arg(long)]
@@ -73,62 +79,29 @@ fn data_unit(unit: EnergyUnit) -> mlff_data::EnergyUnit {
     }
 }
 
-/// Reads float array `key` (`<f8` or `<f4`, C or Fortran order) as a C-order array.
-fn read_floats(
-    archive: &mut NpzArchive<BufReader<File>>,
-    key: &str,
-) -> Result<Option<ArrayD<f64>>> {
-    let Some(npy) = archive.by_name(key)? else {
+/// Float array `key` of `npz` as a C-order array (any float width, order or endianness:
+/// `mlff_data`'s reader handles numpy's variants).
+fn read_floats(npz: &mut NpzReader, key: &str) -> Result<Option<ArrayD<f64>>> {
+    let Some(array) = npz.floats(key)? else {
         return Ok(None);
     };
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let fortran = npy.order() == Order::Fortran;
-    let values = match npy.dtype() {
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => {
-            npy.into_vec::<f64>()?
-        }
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => {
-            npy.into_vec::<f32>()?.into_iter().map(f64::from).collect()
-        }
-        other => bail!(
-            "`{key}` has dtype {} (expected float64 or float32)",
-            other.descr()
-        ),
-    };
-    let dim = IxDyn(&shape);
-    let array = if fortran {
-        ArrayD::from_shape_vec(dim.f(), values)?
-    } else {
-        ArrayD::from_shape_vec(dim, values)?
-    };
-    Ok(Some(array.as_standard_layout().into_owned()))
-}
-
-/// Reads the optional 0-d string `key`.
-fn read_string(archive: &mut NpzArchive<BufReader<File>>, key: &str) -> Result<Option<String>> {
-    let Some(npy) = archive.by_name(key)? else {
-        return Ok(None);
-    };
-    match npy.dtype() {
-        DType::Plain(t) if matches!(t.type_char(), TypeChar::UnicodeStr | TypeChar::ByteStr) => {
-            Ok(npy.into_vec::<String>()?.into_iter().next())
-        }
-        other => bail!("`{key}` has dtype {} (expected a string)", other.descr()),
-    }
+    Ok(Some(ArrayD::from_shape_vec(
+        IxDyn(&array.shape),
+        array.values,
+    )?))
 }
 
 /// Reads a predictions npz (see the module docs).
 pub fn read_predictions(path: &Path) -> Result<Predictions> {
     let inner = || -> Result<Predictions> {
-        let file = File::open(path)?;
-        let mut archive = NpzArchive::new(BufReader::new(file))?;
+        let mut archive = NpzReader::open(path)?;
         let energies = read_floats(&mut archive, "energies")?
             .context("no `energies` array (expected energies (T) and forces (T, N, 3))")?;
         let forces = read_floats(&mut archive, "forces")?
             .context("no `forces` array (expected energies (T) and forces (T, N, 3))")?;
-        let unit = match read_string(&mut archive, "unit")? {
+        let unit = match archive.string("unit")? {
             Some(u) => Some(u),
-            None => read_string(&mut archive, "energy_unit")?,
+            None => archive.string("energy_unit")?,
         };
         let unit = match unit {
             Some(u) => u.parse::<EnergyUnit>()?,
@@ -252,8 +225,19 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let split = crate::split_cmd::read_split(&args.split)?;
     let unit = metrics_unit(args.unit);
     let mut scored = Vec::new();
-    for (run, pred_path) in runs_to_score(args, split.runs())? {
-        let pred = read_predictions(&pred_path)?;
+    let runs = match (&args.served.model_card, &args.served.model_dir) {
+        (Some(card), Some(_)) => split
+            .runs()
+            .into_iter()
+            .map(|run| (run, card.clone()))
+            .collect(),
+        _ => runs_to_score(args, split.runs())?,
+    };
+    for (run, pred_path) in runs {
+        let pred = match (&args.served.model_card, &args.served.model_dir) {
+            (Some(card), Some(model_dir)) => served_predictions(card, model_dir, &data, &run)?,
+            _ => read_predictions(&pred_path)?,
+        };
         let scores = score_run(&data, &run, &pred)
             .with_context(|| format!("scoring {} on run `{}`", pred_path.display(), run.name))?
             .in_unit(unit);
@@ -282,6 +266,37 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         tracing::info!(out = %out.display(), "scores written");
     }
     Ok(())
+}
+
+/// The external model's predictions on the test frames of `run` (ascending index order, as a
+/// predictions file lists them).
+fn served_predictions(
+    card: &Path,
+    model_dir: &Path,
+    data: &Dataset,
+    run: &SplitRun,
+) -> Result<Predictions> {
+    let mut frames = run.test.frames.clone();
+    frames.sort_unstable();
+    if let Some(&last) = frames.last() {
+        ensure!(
+            last < data.len(),
+            "run `{}` tests on frame {last}, but the data has {} frames: the split was made for another dataset",
+            run.name,
+            data.len()
+        );
+    }
+    let subset = data
+        .select(&frames)?
+        .to_dataset()?
+        .converted(mlff_data::Units::KCAL_MOL_ANGSTROM);
+    let p = crate::potential_cmd::external_predictions(card, model_dir, &subset)?;
+    let (t, n) = (subset.len(), subset.n_atoms());
+    Ok(Predictions {
+        energies: Array1::from(p.energies),
+        forces: Array3::from_shape_vec((t, n, 3), p.forces)?,
+        unit: EnergyUnit::KcalPerMol,
+    })
 }
 
 /// Writes `value` as pretty JSON to `path`, atomically.

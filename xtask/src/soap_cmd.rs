@@ -8,16 +8,14 @@
 
 use anyhow::{Context, Result, ensure};
 use clap::{Args, ValueEnum};
-use mlff_data::format::npz::stored_entry;
+use mlff_data::format::npz::NpzArrayWriter;
 use mlff_data::{Dataset, LengthUnit};
 use mlff_soap::{
     Average, OwnedFrame, RadialBasisKind, SimilaritySummary, Soap, SoapParams,
     similarity_to_training,
 };
 use ndarray::Array2;
-use npyz::npz::NpzWriter;
-use npyz::{DType, TypeStr, WriterBuilder};
-use std::io::{BufWriter, Seek, Write};
+use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -263,51 +261,6 @@ impl SoapParamArgs {
     }
 }
 
-fn npz_string<W: Write + Seek>(npz: &mut NpzWriter<W>, key: &str, value: &str) -> Result<()> {
-    let len = value.chars().count().max(1);
-    let type_str: TypeStr = format!("<U{len}").parse()?;
-    let mut w = npz
-        .array::<str>(key, stored_entry())?
-        .dtype(DType::new_scalar(type_str))
-        .shape(&[])
-        .begin_nd()?;
-    w.push(value)?;
-    w.finish()?;
-    Ok(())
-}
-
-fn npz_floats<W: Write + Seek>(
-    npz: &mut NpzWriter<W>,
-    key: &str,
-    shape: &[u64],
-    values: &[f64],
-) -> Result<()> {
-    let mut w = npz
-        .array::<f64>(key, stored_entry())?
-        .default_dtype()
-        .shape(shape)
-        .begin_nd()?;
-    w.extend(values.iter().copied())?;
-    w.finish()?;
-    Ok(())
-}
-
-fn npz_integers<W: Write + Seek>(
-    npz: &mut NpzWriter<W>,
-    key: &str,
-    shape: &[u64],
-    values: impl IntoIterator<Item = i64>,
-) -> Result<()> {
-    let mut w = npz
-        .array::<i64>(key, stored_entry())?
-        .default_dtype()
-        .shape(shape)
-        .begin_nd()?;
-    w.extend(values)?;
-    w.finish()?;
-    Ok(())
-}
-
 /// Runs `soap`.
 pub fn run_soap(args: &SoapArgs) -> Result<()> {
     let (data, range) = load_frames(&args.data, args.frames)?;
@@ -315,43 +268,39 @@ pub fn run_soap(args: &SoapArgs) -> Result<()> {
     let rows = soap.rows_per_frame(data.n_atoms());
     let n_features = soap.n_features();
     let n_frames = range.len();
-    let shape: Vec<u64> = if args.average == AverageArg::Off {
-        vec![n_frames as u64, rows as u64, n_features as u64]
+    let shape: Vec<usize> = if args.average == AverageArg::Off {
+        vec![n_frames, rows, n_features]
     } else {
-        vec![n_frames as u64, n_features as u64]
+        vec![n_frames, n_features]
     };
     let params = args.params.json(&soap, args.average);
     let write = |file: &mut std::fs::File| -> Result<()> {
-        let mut npz = NpzWriter::new(BufWriter::new(file));
-        let mut w = npz
-            .array::<f64>("soap", stored_entry())?
-            .default_dtype()
-            .shape(&shape)
-            .begin_nd()?;
-        soap.for_each_chunk(
-            owned_frames(&data, range.clone()),
-            args.params.chunk_frames,
-            |first, chunk: Vec<Array2<f64>>| -> Result<()> {
-                for descriptors in &chunk {
-                    w.extend(descriptors.iter().copied())?;
-                }
-                tracing::debug!(done = first + chunk.len(), of = n_frames, "soap chunk");
-                Ok(())
-            },
-        )?;
-        w.finish()?;
-        let frames = range.clone().map(|i| i as i64);
-        npz_integers(&mut npz, "frames", &[n_frames as u64], frames)?;
-        npz_string(&mut npz, "params_json", &params.to_string())?;
+        let mut npz = NpzArrayWriter::new(BufWriter::new(file));
+        npz.floats_streamed("soap", &shape, |push| {
+            soap.for_each_chunk(
+                owned_frames(&data, range.clone()),
+                args.params.chunk_frames,
+                |first, chunk: Vec<Array2<f64>>| -> Result<()> {
+                    for descriptors in &chunk {
+                        push(descriptors.as_standard_layout().as_slice().unwrap_or(&[]))?;
+                    }
+                    tracing::debug!(done = first + chunk.len(), of = n_frames, "soap chunk");
+                    Ok(())
+                },
+            )
+            .map(drop)
+        })?;
+        npz.integers("frames", &[n_frames], range.clone().map(|i| i as i64))?;
+        npz.string("params_json", &params.to_string())?;
         let species: Vec<i64> = soap.species().iter().map(|&z| i64::from(z)).collect();
-        npz_integers(&mut npz, "species", &[species.len() as u64], species)?;
-        npz_floats(&mut npz, "r_cut", &[], &[args.params.r_cut])?;
-        npz_floats(&mut npz, "sigma", &[], &[args.params.sigma])?;
-        npz_integers(&mut npz, "n_max", &[], [args.params.n_max as i64])?;
-        npz_integers(&mut npz, "l_max", &[], [args.params.l_max as i64])?;
-        npz_string(&mut npz, "rbf", args.params.rbf.name())?;
-        npz_string(&mut npz, "average", args.average.name())?;
-        npz.zip_writer().finish()?.flush()?;
+        npz.integers("species", &[species.len()], species)?;
+        npz.floats("r_cut", &[], &[args.params.r_cut])?;
+        npz.floats("sigma", &[], &[args.params.sigma])?;
+        npz.integers("n_max", &[], [args.params.n_max as i64])?;
+        npz.integers("l_max", &[], [args.params.l_max as i64])?;
+        npz.string("rbf", args.params.rbf.name())?;
+        npz.string("average", args.average.name())?;
+        npz.finish()?;
         Ok(())
     };
     // `write_atomically` wants the data crate's error; keep ours and report it afterwards.

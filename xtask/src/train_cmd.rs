@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
 use mlff_bench::device::Device;
 use mlff_nequip::{
-    Checkpoint, Nequip, NequipConfig, RunFiles, apply_training_statistics, train_on,
+    Checkpoint, Nequip, NequipConfig, RunFiles, TrainOptions, apply_training_statistics, train,
 };
 use mlff_train::TrainConfig;
 use rand::SeedableRng;
@@ -158,17 +158,13 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         "training"
     );
     let passes = executor.loss_passes(&model);
-    let trained = train_on(
-        passes.as_deref(),
-        model,
-        train_config,
-        &[&data],
-        train_idx,
-        val_idx,
-        Some(&args.out),
-        args.resume,
-        !args.quiet,
-    )?;
+    let options = TrainOptions {
+        passes: passes.as_deref(),
+        dir: Some(&args.out),
+        resume: args.resume,
+        progress: !args.quiet,
+    };
+    let trained = train(model, train_config, &[&data], train_idx, val_idx, options)?;
     let best = trained.outcome.state.best.as_ref();
     println!(
         "stopped after {} epochs ({:?}); best validation {} at epoch {}; model: {}",

@@ -485,6 +485,20 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// A model already trained into `model_dir`, served by `card`'s serving command (its training
+/// command is not run); templates and server logs go to `workdir`. What `score` and
+/// `potential` use to evaluate an external model outside a benchmark run.
+pub fn served(card: ExternalCard, model_dir: &Path, workdir: &Path) -> Box<dyn FittedModel> {
+    Box::new(ExternalModel {
+        summary: serde_json::json!({"stop": "served from an existing model directory"}),
+        card,
+        model_dir: model_dir.to_path_buf(),
+        workdir: workdir.to_path_buf(),
+        cell: String::new(),
+        servers: Mutex::new(BTreeMap::new()),
+    })
+}
+
 /// Runs `process` with its output in `log` until it exits or `timeout` passes (then kills it).
 fn run_to_end(
     mut process: Process,

@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use mlff_data::Dataset;
 use mlff_md::Potential;
 use mlff_nequip::{
-    DatasetBatches, Nequip, NequipConfig, NequipPotential, NumFeatures, Predictor,
-    apply_training_statistics, train_on,
+    DatasetBatches, Nequip, NequipConfig, NequipPotential, NumFeatures, Predictor, TrainOptions,
+    apply_training_statistics, train,
 };
 use mlff_train::{
     LossCoeffs, LossField, LossKind, LossTermSpec, Metric, SchedulerName, StopReason, TrainConfig,
@@ -174,18 +174,12 @@ impl ModelFactory for NequipFactory {
         let tc = self.train_config(n_train, context.seed);
         let epochs = tc.max_epochs;
         let passes = self.executor.loss_passes(&model);
-        let trained = train_on(
-            passes.as_deref(),
-            model,
-            tc,
-            &all,
-            train_idx,
-            val_idx,
-            None,
-            false,
-            false,
-        )
-        .context("training NequIP")?;
+        let options = TrainOptions {
+            passes: passes.as_deref(),
+            ..TrainOptions::default()
+        };
+        let trained =
+            train(model, tc, &all, train_idx, val_idx, options).context("training NequIP")?;
         (context.progress)(1.0);
         let state = &trained.outcome.state;
         let (stop, converged) = stop_summary(&trained.outcome.stop);

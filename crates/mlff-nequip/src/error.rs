@@ -17,6 +17,9 @@ pub enum NequipError {
     /// A hyper-parameter is missing, out of range or inconsistent.
     #[error("invalid NequIP configuration: {0}")]
     Config(String),
+    /// Training failed (its configuration, a checkpoint, a resumed state, a diverging loss).
+    #[error("training: {0}")]
+    Training(#[from] mlff_train::TrainError),
     /// A configuration file could not be read or parsed.
     #[error("cannot read configuration {path}: {reason}")]
     ConfigFile {

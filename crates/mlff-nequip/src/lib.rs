@@ -38,6 +38,6 @@ pub use params::{ParamLayout, ParamSegment};
 pub use potential::NequipPotential;
 pub use predictor::Predictor;
 pub use training::{
-    NequipObjective, RunFiles, TrainedModel, apply_training_statistics, train, train_on,
+    NequipObjective, RunFiles, TrainOptions, TrainedModel, apply_training_statistics, train,
 };
 pub use types::TypeMap;

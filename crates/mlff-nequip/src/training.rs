@@ -264,50 +264,45 @@ pub struct TrainedModel {
     pub outcome: TrainOutcome,
 }
 
+/// How [`train`] runs besides what it trains: where the loss passes run, where checkpoints go,
+/// whether to resume from them, whether to show a progress bar.
+#[derive(Clone, Copy, Default)]
+pub struct TrainOptions<'a> {
+    /// The loss passes (e.g. `mlff_nequip_cuda::DevicePasses` on a GPU); `None`: the CPU. The
+    /// optimiser, schedules and checkpoints stay on the host either way.
+    pub passes: Option<&'a dyn LossPasses>,
+    /// Directory for checkpoints, curves and the trainer state (`None`: nothing is written).
+    pub dir: Option<&'a Path>,
+    /// Continue from the trainer state in `dir` when there is one.
+    pub resume: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
 /// Trains `model` (already carrying its statistics) on examples `train` of `datasets`
-/// (concatenated), validating on `val`; with `dir`, writes checkpoints there (and resumes from
-/// them when `resume`). The passes run on the CPU; [`train_on`] runs them elsewhere.
-#[allow(clippy::too_many_arguments)]
+/// (concatenated), validating on `val`, as `options` say.
 pub fn train(
     model: Nequip,
     config: TrainConfig,
     datasets: &[&Dataset],
     train: Vec<usize>,
     val: Vec<usize>,
-    dir: Option<&Path>,
-    resume: bool,
-    progress: bool,
+    options: TrainOptions<'_>,
 ) -> Result<TrainedModel> {
-    train_on(
-        None, model, config, datasets, train, val, dir, resume, progress,
-    )
-}
-
-/// [`train`] with the loss passes on `passes` (e.g. `mlff_nequip_cuda::DevicePasses` on a
-/// GPU); the optimiser, schedules and checkpoints stay on the host.
-#[allow(clippy::too_many_arguments)]
-pub fn train_on(
-    passes: Option<&dyn LossPasses>,
-    model: Nequip,
-    config: TrainConfig,
-    datasets: &[&Dataset],
-    train: Vec<usize>,
-    val: Vec<usize>,
-    dir: Option<&Path>,
-    resume: bool,
-    progress: bool,
-) -> Result<TrainedModel> {
+    let TrainOptions {
+        passes,
+        dir,
+        resume,
+        progress,
+    } = options;
     let mut objective = NequipObjective::new(&model, datasets)?;
     if let Some(p) = passes {
         objective = objective.on(p);
     }
     let units = datasets.first().map(|d| d.units());
     let mut best: Option<Vec<f64>> = None;
-    let fail = |e: mlff_train::TrainError| NequipError::Config(format!("training: {e}"));
     let outcome = {
-        let mut trainer = Trainer::new(&objective, config, train, val)
-            .map_err(fail)?
-            .progress(progress);
+        let mut trainer = Trainer::new(&objective, config, train, val)?.progress(progress);
         if let Some(dir) = dir {
             trainer = trainer.output_dir(dir);
         }
@@ -335,10 +330,10 @@ pub fn train_on(
         });
         match (dir, resume) {
             (Some(d), true) if d.join(mlff_train::STATE_FILE).is_file() => {
-                let state = TrainState::load(&d.join(mlff_train::STATE_FILE)).map_err(fail)?;
-                trainer.resume(state).map_err(fail)?
+                let state = TrainState::load(&d.join(mlff_train::STATE_FILE))?;
+                trainer.resume(state)?
             }
-            _ => trainer.run(model.params().to_vec()).map_err(fail)?,
+            _ => trainer.run(model.params().to_vec())?,
         }
     };
     let mut final_model = model;

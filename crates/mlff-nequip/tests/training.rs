@@ -4,7 +4,9 @@
 mod common;
 
 use mlff_data::Dataset;
-use mlff_nequip::{Nequip, NequipConfig, NumFeatures, apply_training_statistics, train};
+use mlff_nequip::{
+    Nequip, NequipConfig, NumFeatures, TrainOptions, apply_training_statistics, train,
+};
 use mlff_train::TrainConfig;
 use std::path::PathBuf;
 
@@ -60,7 +62,15 @@ fn learns_ethanol_forces_from_200_frames() {
     let tc = train_config(
         "max_epochs: 6\nlearning_rate: 0.01\nuse_ema: true\nloss_coeffs: {total_energy: [1, PerAtomMSELoss], forces: 1}\n",
     );
-    let trained = train(model, tc, &[&data], train_idx, val_idx, None, false, false).unwrap();
+    let trained = train(
+        model,
+        tc,
+        &[&data],
+        train_idx,
+        val_idx,
+        TrainOptions::default(),
+    )
+    .unwrap();
     let pred = mlff_nequip::predict_dataset(&trained.model, &data, &test_idx, 50, |_| ()).unwrap();
     let reference = data.forces().unwrap();
     let mae = pred
@@ -99,9 +109,7 @@ fn memorises_five_frames() {
         &[&data],
         frames.clone(),
         frames.clone(),
-        None,
-        false,
-        false,
+        TrainOptions::default(),
     )
     .unwrap();
     let curve = &trained.outcome.state.curve;
@@ -132,9 +140,7 @@ fn an_interrupted_run_resumes_exactly() {
         &[&data],
         train_idx.clone(),
         val_idx.clone(),
-        None,
-        false,
-        false,
+        TrainOptions::default(),
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -144,9 +150,10 @@ fn an_interrupted_run_resumes_exactly() {
         &[&data],
         train_idx.clone(),
         val_idx.clone(),
-        Some(dir.path()),
-        false,
-        false,
+        TrainOptions {
+            dir: Some(dir.path()),
+            ..TrainOptions::default()
+        },
     )
     .unwrap();
     let resumed = train(
@@ -155,9 +162,11 @@ fn an_interrupted_run_resumes_exactly() {
         &[&data],
         train_idx,
         val_idx,
-        Some(dir.path()),
-        true,
-        false,
+        TrainOptions {
+            dir: Some(dir.path()),
+            resume: true,
+            ..TrainOptions::default()
+        },
     )
     .unwrap();
     assert_eq!(resumed.outcome.state.epoch, 4);

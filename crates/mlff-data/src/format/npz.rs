@@ -514,13 +514,33 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
         }
     }
 
-    /// Completes the archive (writes the zip directory).
+    /// Completes the archive (writes the zip directory) and flushes the output.
     pub fn finish(mut self) -> std::io::Result<()> {
         self.writer
             .zip_writer()
             .finish()
-            .map(drop)
-            .map_err(std::io::Error::other)
+            .map_err(std::io::Error::other)?
+            .flush()
+    }
+
+    /// An `<f8` array of `shape` whose values (C order) `fill` pushes in pieces, so an array
+    /// larger than memory streams straight into the archive.
+    pub fn floats_streamed<E: From<std::io::Error>>(
+        &mut self,
+        key: &str,
+        shape: &[usize],
+        fill: impl FnOnce(&mut dyn FnMut(&[f64]) -> std::io::Result<()>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut w = self
+            .writer
+            .array::<f64>(key, stored_entry())?
+            .default_dtype()
+            .shape(&shape)
+            .begin_nd()?;
+        fill(&mut |values: &[f64]| w.extend(values.iter().copied()))?;
+        w.finish()?;
+        Ok(())
     }
 
     /// An `<f8` array of `shape` from `values` in C order.
@@ -530,15 +550,17 @@ impl<W: Write + Seek> NpzArrayWriter<W> {
         shape: &[usize],
         values: impl IntoIterator<Item = &'a f64>,
     ) -> std::io::Result<()> {
-        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-        let mut w = self
-            .writer
-            .array::<f64>(key, stored_entry())?
-            .default_dtype()
-            .shape(&shape)
-            .begin_nd()?;
-        w.extend(values.into_iter().copied())?;
-        w.finish()
+        self.floats_streamed(key, shape, |push| {
+            let mut buffer = Vec::with_capacity(4096);
+            for &v in values {
+                buffer.push(v);
+                if buffer.len() == buffer.capacity() {
+                    push(&buffer)?;
+                    buffer.clear();
+                }
+            }
+            push(&buffer)
+        })
     }
 
     /// An integer array (dtype from `T`) of `shape` from `values` in C order.
