@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use crate::cell_splits::{CellSplits, TIME_HOLDOUT};
 use crate::data::DataCache;
-use crate::grid::{CellSpec, Experiment};
+use crate::exp_md;
+use crate::grid::{CellSpec, ExperimentKey};
 use crate::measure;
 use crate::model::{FittedModel, ModelFactory, TrainingContext};
 use crate::preset::Plan;
 use crate::store::{CellResult, TestResult, Timings};
-use crate::{exp_cross, exp_md, exp_sample, exp_time};
 
 /// What every cell of a run shares.
 pub struct RunContext<'a> {
@@ -34,26 +34,7 @@ pub trait CellProgress: Sync {
 }
 
 fn cell_splits(cell: &CellSpec, context: &RunContext<'_>) -> Result<CellSplits> {
-    let plan = context.plan;
-    let data = |m: &str| context.data.get(m);
-    match cell {
-        CellSpec::Sample {
-            molecule,
-            size,
-            seed,
-        } => exp_sample::splits(molecule, *size, *seed, &data(molecule)?.dataset, plan),
-        CellSpec::Window {
-            molecule,
-            index,
-            seed,
-        } => exp_time::window_splits(molecule, *index, *seed, &data(molecule)?.dataset, plan),
-        CellSpec::WindowIid { molecule, seed } => {
-            exp_time::iid_splits(molecule, *seed, &data(molecule)?.dataset, plan)
-        }
-        CellSpec::Cross { train, tests, seed } => {
-            exp_cross::splits(train, tests, *seed, context.data, plan)
-        }
-    }
+    crate::experiment::of(cell.experiment()).splits(cell, context.data, context.plan)
 }
 
 fn subsets(sets: &[(String, Vec<usize>)], context: &RunContext<'_>) -> Result<Vec<Dataset>> {
@@ -205,7 +186,7 @@ fn md_stability(
     timings: &mut Timings,
 ) -> Result<Option<crate::store::MdRecord>> {
     let plan = &context.plan.md;
-    if plan.runs == 0 || !cell.experiment().measures(Experiment::MdStability) {
+    if plan.runs == 0 || !cell.experiment().measures(ExperimentKey::MdStability) {
         return Ok(None);
     }
     let Some(test) = splits.tests.iter().find(|t| t.kind == TIME_HOLDOUT) else {

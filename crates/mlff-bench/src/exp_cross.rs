@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::cell_splits::{self, CROSS, CellSplits, TestSet};
 use crate::data::DataCache;
-use crate::grid::{CellSpec, Experiment};
+use crate::grid::{CellSpec, ExperimentKey};
 use crate::plots::heat_map;
 use crate::preset::Plan;
 use crate::report::{Section, Table};
@@ -242,7 +242,7 @@ fn matched<'a>(
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(Experiment::CrossDataset);
+    let mut section = Section::new(ExperimentKey::CrossDataset);
     let mut matrix: Outcomes<'_> = BTreeMap::new();
     let mut ladder: Outcomes<'_> = BTreeMap::new();
     let mut unavailable = Vec::new();
@@ -378,4 +378,37 @@ fn transfer_sentence(numerators: &[Replicate<'_>], denominators: &[Replicate<'_>
          ({how}, {} interval): {verdict}.",
         stats::level(&r)
     )
+}
+
+/// Experiment 3: train on some molecules, test on others.
+pub struct CrossDataset;
+
+impl crate::experiment::Experiment for CrossDataset {
+    fn key(&self) -> ExperimentKey {
+        ExperimentKey::CrossDataset
+    }
+
+    fn cells(&self, plan: &Plan) -> Vec<CellSpec> {
+        cells(plan)
+    }
+
+    fn check(
+        &self,
+        plan: &mut Plan,
+        frames: &BTreeMap<String, usize>,
+        _explicit: bool,
+    ) -> Vec<String> {
+        check(plan, frames).err().into_iter().collect()
+    }
+
+    fn splits(&self, cell: &CellSpec, data: &DataCache, plan: &Plan) -> Result<CellSplits> {
+        match cell {
+            CellSpec::Cross { train, tests, seed } => splits(train, tests, *seed, data, plan),
+            other => anyhow::bail!("cell {} is not one of experiment 3's", other.id()),
+        }
+    }
+
+    fn section(&self, results: &[&CellResult]) -> Result<Section> {
+        section(results)
+    }
 }

@@ -18,7 +18,7 @@ use mlff_metrics::{DEFAULT_LEVEL, Estimate, mean_interval, spearman};
 
 use crate::cell_splits::{IID, TIME_HOLDOUT};
 use crate::exp_sample::mean;
-use crate::grid::Experiment;
+use crate::grid::ExperimentKey;
 use crate::measure::evenly_spaced;
 use crate::model::FittedModel;
 use crate::plots::{Series, scatter};
@@ -373,7 +373,7 @@ fn correlation_finding(name: &str, what: &str, points: &[(f64, f64)]) -> String 
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(Experiment::MdStability);
+    let mut section = Section::new(ExperimentKey::MdStability);
     let mut rows = Vec::new();
     let (mut iid, mut ood) = (Vec::new(), Vec::new());
     for r in results {
@@ -485,6 +485,20 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
         )?);
     }
     Ok(section)
+}
+
+/// Experiment 5: MD stability of every single-molecule model, measured in the cells of
+/// experiments 1–2.
+pub struct MdStability;
+
+impl crate::experiment::Experiment for MdStability {
+    fn key(&self) -> ExperimentKey {
+        ExperimentKey::MdStability
+    }
+
+    fn section(&self, results: &[&CellResult]) -> Result<Section> {
+        section(results)
+    }
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ fn slope_sentence(what: &str, curve: &Curve) -> String {
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(crate::grid::Experiment::SampleEfficiency);
+    let mut section = Section::new(crate::grid::ExperimentKey::SampleEfficiency);
     let mut molecules: Vec<&str> = results
         .iter()
         .filter_map(|r| match &r.spec {
@@ -322,4 +322,70 @@ fn ratio_sentence(pairs: &[Pair<'_>]) -> String {
         }
     };
     format!("The time-holdout force MAE is on average {r}× the i.i.d. one ({how}): {verdict}.")
+}
+
+/// Experiment 1: error against training-set size.
+pub struct SampleEfficiency;
+
+impl crate::experiment::Experiment for SampleEfficiency {
+    fn key(&self) -> crate::grid::ExperimentKey {
+        crate::grid::ExperimentKey::SampleEfficiency
+    }
+
+    fn cells(&self, plan: &Plan) -> Vec<CellSpec> {
+        cells(plan)
+    }
+
+    /// Sizes a preset chose that the data cannot supply are dropped with a notice; sizes the
+    /// user chose are problems.
+    fn check(
+        &self,
+        plan: &mut Plan,
+        frames: &std::collections::BTreeMap<String, usize>,
+        explicit: bool,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut kept = Vec::new();
+        for &size in &plan.sample.sizes {
+            let failures: Vec<String> = plan
+                .sample
+                .molecules
+                .iter()
+                .filter_map(|m| {
+                    check_size(plan, size, frames.get(m).copied().unwrap_or(0))
+                        .err()
+                        .map(|e| format!("{m}: {e}"))
+                })
+                .collect();
+            match (failures.is_empty(), explicit) {
+                (true, _) => kept.push(size),
+                (false, true) => problems.extend(failures),
+                (false, false) => {
+                    tracing::warn!("preset size {size} dropped: {}", failures.join("; "));
+                }
+            }
+        }
+        plan.sample.sizes = kept;
+        problems
+    }
+
+    fn splits(
+        &self,
+        cell: &CellSpec,
+        data: &crate::data::DataCache,
+        plan: &Plan,
+    ) -> Result<CellSplits> {
+        match cell {
+            CellSpec::Sample {
+                molecule,
+                size,
+                seed,
+            } => splits(molecule, *size, *seed, &data.get(molecule)?.dataset, plan),
+            other => anyhow::bail!("cell {} is not one of experiment 1's", other.id()),
+        }
+    }
+
+    fn section(&self, results: &[&CellResult]) -> Result<Section> {
+        section(results)
+    }
 }

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use mlff_metrics::{Correlation, DEFAULT_LEVEL, pearson, pooled_correlation, spearman};
 
-use crate::grid::Experiment;
+use crate::grid::ExperimentKey;
 use crate::measure::evenly_spaced;
 use crate::plots::{BarredSeries, Series, scatter};
 use crate::report::{Section, Table};
@@ -50,7 +50,7 @@ fn correlation_text(what: &str, x: &[f64], y: &[f64]) -> String {
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(Experiment::SoapSimilarity);
+    let mut section = Section::new(ExperimentKey::SoapSimilarity);
     let mut rows = Vec::new();
     let mut sets: Vec<(f64, f64)> = Vec::new();
     let mut set_bars = Vec::new();
@@ -157,4 +157,18 @@ pub fn section(results: &[&CellResult]) -> Result<Section> {
         }],
     )?);
     Ok(section)
+}
+
+/// Experiment 4: SOAP similarity of test to training frames against error, measured in the
+/// cells of experiments 1–3.
+pub struct SoapSimilarity;
+
+impl crate::experiment::Experiment for SoapSimilarity {
+    fn key(&self) -> ExperimentKey {
+        ExperimentKey::SoapSimilarity
+    }
+
+    fn section(&self, results: &[&CellResult]) -> Result<Section> {
+        section(results)
+    }
 }

@@ -11,7 +11,7 @@ use mlff_metrics::{
 use mlff_splits::{SlidingWindowParams, SplitIndices, SplitRequest, Strategy, WindowPlacement};
 
 use crate::cell_splits::{self, CellSplits, TIME_HOLDOUT, TestSet};
-use crate::grid::{CellSpec, Experiment};
+use crate::grid::{CellSpec, ExperimentKey};
 use crate::plots::{BarredSeries, Series, line_chart};
 use crate::preset::Plan;
 use crate::report::{Section, Table, fmt};
@@ -146,7 +146,7 @@ impl Distance {
 
 /// The report section.
 pub fn section(results: &[&CellResult]) -> Result<Section> {
-    let mut section = Section::new(Experiment::TimeDomain);
+    let mut section = Section::new(ExperimentKey::TimeDomain);
     let mut molecules: Vec<&str> = results
         .iter()
         .filter_map(|r| match &r.spec {
@@ -390,4 +390,57 @@ fn contrast_sentence(
          same size ({how}, {} interval): {verdict}.",
         stats::level(&ratio)
     ))
+}
+
+/// Experiment 2: training windows at several distances from the test segment.
+pub struct TimeDomain;
+
+impl crate::experiment::Experiment for TimeDomain {
+    fn key(&self) -> ExperimentKey {
+        ExperimentKey::TimeDomain
+    }
+
+    fn cells(&self, plan: &Plan) -> Vec<CellSpec> {
+        cells(plan)
+    }
+
+    fn check(
+        &self,
+        plan: &mut Plan,
+        frames: &std::collections::BTreeMap<String, usize>,
+        _explicit: bool,
+    ) -> Vec<String> {
+        plan.time
+            .molecules
+            .iter()
+            .filter_map(|m| {
+                check(plan, frames.get(m).copied().unwrap_or(0))
+                    .err()
+                    .map(|e| format!("{m}: {e}"))
+            })
+            .collect()
+    }
+
+    fn splits(
+        &self,
+        cell: &CellSpec,
+        data: &crate::data::DataCache,
+        plan: &Plan,
+    ) -> Result<CellSplits> {
+        match cell {
+            CellSpec::Window {
+                molecule,
+                index,
+                seed,
+            } => window_splits(molecule, *index, *seed, &data.get(molecule)?.dataset, plan),
+            CellSpec::WindowIid { molecule, seed } => {
+                iid_splits(molecule, *seed, &data.get(molecule)?.dataset, plan)
+            }
+            other => anyhow::bail!("cell {} is not one of experiment 2's", other.id()),
+        }
+    }
+
+    fn section(&self, results: &[&CellResult]) -> Result<Section> {
+        section(results)
+    }
 }

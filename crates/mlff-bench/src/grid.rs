@@ -3,12 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::preset::Plan;
-use crate::{exp_cross, exp_sample, exp_time};
 
 /// The experiments of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Experiment {
+pub enum ExperimentKey {
     /// 1: error against training-set size (i.i.d. and time-holdout tests).
     SampleEfficiency,
     /// 2: training windows at several distances from the test segment.
@@ -21,45 +20,48 @@ pub enum Experiment {
     MdStability,
 }
 
-impl Experiment {
+impl ExperimentKey {
     /// Every experiment, in report order.
-    pub const ALL: [Experiment; 5] = [
-        Experiment::SampleEfficiency,
-        Experiment::TimeDomain,
-        Experiment::CrossDataset,
-        Experiment::SoapSimilarity,
-        Experiment::MdStability,
+    pub const ALL: [ExperimentKey; 5] = [
+        ExperimentKey::SampleEfficiency,
+        ExperimentKey::TimeDomain,
+        ExperimentKey::CrossDataset,
+        ExperimentKey::SoapSimilarity,
+        ExperimentKey::MdStability,
     ];
 
     /// Short key (`e1` … `e5`), used in cell ids and `--only`.
     pub fn key(self) -> &'static str {
         match self {
-            Experiment::SampleEfficiency => "e1",
-            Experiment::TimeDomain => "e2",
-            Experiment::CrossDataset => "e3",
-            Experiment::SoapSimilarity => "e4",
-            Experiment::MdStability => "e5",
+            ExperimentKey::SampleEfficiency => "e1",
+            ExperimentKey::TimeDomain => "e2",
+            ExperimentKey::CrossDataset => "e3",
+            ExperimentKey::SoapSimilarity => "e4",
+            ExperimentKey::MdStability => "e5",
         }
     }
 
     /// Title in the report.
     pub fn title(self) -> &'static str {
         match self {
-            Experiment::SampleEfficiency => "Experiment 1 — sample efficiency",
-            Experiment::TimeDomain => "Experiment 2 — time-domain sensitivity",
-            Experiment::CrossDataset => "Experiment 3 — cross-dataset generalisation",
-            Experiment::SoapSimilarity => "Experiment 4 — SOAP similarity and error",
-            Experiment::MdStability => "Experiment 5 — MD stability",
+            ExperimentKey::SampleEfficiency => "Experiment 1 — sample efficiency",
+            ExperimentKey::TimeDomain => "Experiment 2 — time-domain sensitivity",
+            ExperimentKey::CrossDataset => "Experiment 3 — cross-dataset generalisation",
+            ExperimentKey::SoapSimilarity => "Experiment 4 — SOAP similarity and error",
+            ExperimentKey::MdStability => "Experiment 5 — MD stability",
         }
     }
 
     /// Whether a cell of this (training) experiment carries the measurements of `other`.
-    pub fn measures(self, other: Experiment) -> bool {
+    pub fn measures(self, other: ExperimentKey) -> bool {
         self == other
             || match other {
-                Experiment::SoapSimilarity => self != Experiment::MdStability,
-                Experiment::MdStability => {
-                    matches!(self, Experiment::SampleEfficiency | Experiment::TimeDomain)
+                ExperimentKey::SoapSimilarity => self != ExperimentKey::MdStability,
+                ExperimentKey::MdStability => {
+                    matches!(
+                        self,
+                        ExperimentKey::SampleEfficiency | ExperimentKey::TimeDomain
+                    )
                 }
                 _ => false,
             }
@@ -108,11 +110,11 @@ pub enum CellSpec {
 
 impl CellSpec {
     /// The experiment the cell belongs to.
-    pub fn experiment(&self) -> Experiment {
+    pub fn experiment(&self) -> ExperimentKey {
         match self {
-            CellSpec::Sample { .. } => Experiment::SampleEfficiency,
-            CellSpec::Window { .. } | CellSpec::WindowIid { .. } => Experiment::TimeDomain,
-            CellSpec::Cross { .. } => Experiment::CrossDataset,
+            CellSpec::Sample { .. } => ExperimentKey::SampleEfficiency,
+            CellSpec::Window { .. } | CellSpec::WindowIid { .. } => ExperimentKey::TimeDomain,
+            CellSpec::Cross { .. } => ExperimentKey::CrossDataset,
         }
     }
 
@@ -169,10 +171,10 @@ impl CellSpec {
 
 /// Every cell of a plan, experiments 1–3 in order.
 pub fn build(plan: &Plan) -> Vec<CellSpec> {
-    let mut cells = exp_sample::cells(plan);
-    cells.extend(exp_time::cells(plan));
-    cells.extend(exp_cross::cells(plan));
-    cells
+    crate::experiment::all()
+        .iter()
+        .flat_map(|e| e.cells(plan))
+        .collect()
 }
 
 /// The cells `--only` selects: each filter is an experiment key (`e1` … `e5`; `e4` and `e5`
@@ -186,7 +188,7 @@ pub fn filter(cells: Vec<CellSpec>, only: &[String]) -> Vec<CellSpec> {
         .filter(|cell| {
             let id = cell.id();
             only.iter().any(|f| {
-                let by_experiment = Experiment::ALL
+                let by_experiment = ExperimentKey::ALL
                     .iter()
                     .any(|e| e.key() == f && cell.experiment().measures(*e));
                 by_experiment || id.starts_with(f.as_str())

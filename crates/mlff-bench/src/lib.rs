@@ -41,6 +41,7 @@ pub mod exp_md;
 pub mod exp_sample;
 pub mod exp_soap;
 pub mod exp_time;
+pub mod experiment;
 pub mod external;
 pub mod generate;
 pub mod grid;

@@ -6,10 +6,9 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::grid::{CellSpec, Experiment};
+use crate::grid::{CellSpec, ExperimentKey};
 use crate::plots::{self, Figure};
 use crate::store::{CellFailure, CellResult, Manifest, RunDir, write_text};
-use crate::{exp_cross, exp_md, exp_sample, exp_soap, exp_time};
 
 /// A table kept as cells, rendered as Markdown, HTML or CSV.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,7 +79,7 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Section {
     /// Which experiment.
-    pub experiment: Experiment,
+    pub experiment: ExperimentKey,
     /// Its table.
     pub table: Table,
     /// Figures.
@@ -91,7 +90,7 @@ pub struct Section {
 
 impl Section {
     /// An empty section.
-    pub fn new(experiment: Experiment) -> Self {
+    pub fn new(experiment: ExperimentKey) -> Self {
         Self {
             experiment,
             table: Table::default(),
@@ -118,7 +117,7 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn of_experiment(results: &[CellResult], experiment: Experiment) -> Vec<&CellResult> {
+fn of_experiment(results: &[CellResult], experiment: ExperimentKey) -> Vec<&CellResult> {
     results
         .iter()
         .filter(|r| r.spec.experiment().measures(experiment))
@@ -127,13 +126,10 @@ fn of_experiment(results: &[CellResult], experiment: Experiment) -> Vec<&CellRes
 
 /// Every section, from the finished cells.
 pub fn sections(results: &[CellResult]) -> Result<Vec<Section>> {
-    Ok(vec![
-        exp_sample::section(&of_experiment(results, Experiment::SampleEfficiency))?,
-        exp_time::section(&of_experiment(results, Experiment::TimeDomain))?,
-        exp_cross::section(&of_experiment(results, Experiment::CrossDataset))?,
-        exp_soap::section(&of_experiment(results, Experiment::SoapSimilarity))?,
-        exp_md::section(&of_experiment(results, Experiment::MdStability))?,
-    ])
+    crate::experiment::all()
+        .iter()
+        .map(|e| e.section(&of_experiment(results, e.key())))
+        .collect()
 }
 
 /// Writes per-experiment JSON/CSV, figures, `report.md` and `report.html`.

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use crate::data::{DataCache, DataSource};
 use crate::device::{Device, Executor};
 use crate::execute::{self, CellProgress, RunContext};
-use crate::grid::{self, CellSpec, Experiment};
+use crate::grid::{self, CellSpec, ExperimentKey};
 use crate::model::ModelSpec;
 use crate::preset::Plan;
 use crate::report;
 use crate::slurm;
 use crate::store::{Manifest, RunDir};
-use crate::{exp_cross, exp_sample, exp_time};
 
 /// Everything a run needs: its settings, data, model and where to store it.
 #[derive(Debug, Clone)]
@@ -88,34 +87,10 @@ fn check_plan(
     frames: &BTreeMap<String, usize>,
     explicit_sizes: bool,
 ) -> Result<()> {
-    let mut problems = Vec::new();
-    let mut kept = Vec::new();
-    for &size in &plan.sample.sizes {
-        let failures: Vec<String> = plan
-            .sample
-            .molecules
-            .iter()
-            .filter_map(|m| {
-                exp_sample::check_size(plan, size, frames[m])
-                    .err()
-                    .map(|e| format!("{m}: {e}"))
-            })
-            .collect();
-        match (failures.is_empty(), explicit_sizes) {
-            (true, _) => kept.push(size),
-            (false, true) => problems.extend(failures),
-            (false, false) => tracing::warn!("preset size {size} dropped: {}", failures.join("; ")),
-        }
-    }
-    plan.sample.sizes = kept;
-    for m in &plan.time.molecules {
-        if let Err(e) = exp_time::check(plan, frames[m]) {
-            problems.push(format!("{m}: {e}"));
-        }
-    }
-    if let Err(e) = exp_cross::check(plan, frames) {
-        problems.push(e);
-    }
+    let problems: Vec<String> = crate::experiment::all()
+        .iter()
+        .flat_map(|e| e.check(plan, frames, explicit_sizes))
+        .collect();
     if !problems.is_empty() {
         bail!(
             "the configuration does not fit the data:\n  - {}",
@@ -290,7 +265,7 @@ fn run_cells(
     let experiment_style =
         ProgressStyle::with_template("{prefix:>34} [{bar:30}] {pos}/{len} cells, ETA {eta}")?
             .progress_chars("=> ");
-    let mut experiment_bars: BTreeMap<Experiment, ProgressBar> = BTreeMap::new();
+    let mut experiment_bars: BTreeMap<ExperimentKey, ProgressBar> = BTreeMap::new();
     for cell in cells {
         let e = cell.experiment();
         experiment_bars
