@@ -163,7 +163,12 @@ fn every_experiment_produces_cells_tables_figures_and_a_report() {
         .unwrap();
         assert!(run.join(format!("cells/{id}.csv")).is_file());
         assert_eq!(cell["model"], "baseline-pair");
-        assert!(cell["code_version"].as_str().unwrap().starts_with("mlff-bench "));
+        assert!(
+            cell["code_version"]
+                .as_str()
+                .unwrap()
+                .starts_with("mlff-bench ")
+        );
         assert_eq!(cell["data"][0]["sha256"].as_str().unwrap().len(), 64);
         for split in cell["splits"].as_array().unwrap() {
             // Every recorded split regenerates from its request alone.
