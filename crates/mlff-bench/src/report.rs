@@ -303,15 +303,26 @@ impl ReportContext {
             format!("files from {}", manifest.data.dir.display())
         };
         let model = results.first().map(|r| {
-            let converged = results
-                .iter()
-                .filter(|r| r.training.get("converged") == Some(&serde_json::Value::Bool(true)))
-                .count();
-            format!(
-                "{}; training converged in {converged} of {} cells (tables below)",
+            let said = |v: bool| {
+                results
+                    .iter()
+                    .filter(|r| r.training.get("converged") == Some(&serde_json::Value::Bool(v)))
+                    .count()
+            };
+            let (yes, no) = (said(true), said(false));
+            let unknown = results.len() - yes - no;
+            let mut text = format!(
+                "{}; training converged in {yes} of {} cells",
                 r.model,
                 results.len()
-            )
+            );
+            if unknown > 0 {
+                // External trainers may not say (their training.json has no `converged`).
+                text.push_str(&format!(
+                    " ({unknown} did not report whether they converged)"
+                ));
+            }
+            text + " (tables below)"
         });
         let version = results.first().map(|r| r.code_version.clone());
         let mut facts = vec![

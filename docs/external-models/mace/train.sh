@@ -16,9 +16,14 @@ mace_run_train --name=mace --seed="$seed" --device=cpu --default_dtype=float64 \
     --model=MACE --r_max=5.0 --num_channels=32 --max_L=1 --correlation=3 \
     --num_interactions=2 --batch_size=5 --valid_batch_size=10 --lr=0.01 \
     --max_num_epochs="${MACE_EPOCHS:-300}" --patience=40 --ema --ema_decay=0.99 --save_cpu
-python - "$out" <<'PY'
+python - "$out" "${MACE_EPOCHS:-300}" <<'PY'
 import json, sys
-# What mlffbench records about this training run.
+out, epochs = sys.argv[1], int(sys.argv[2])
+# What mlffbench records about this training run and model (report tables).
 json.dump({"stop": "mace_run_train finished (max_num_epochs or patience)",
-           "epochs_limit": 300, "patience": 40}, open(sys.argv[1] + "/training.json", "w"))
+           "max_num_epochs": epochs, "patience": 40}, open(out + "/training.json", "w"))
+json.dump({"model": "MACE", "r_max": 5.0, "num_channels": 32, "max_L": 1, "correlation": 3,
+           "num_interactions": 2, "batch_size": 5, "lr": 0.01, "ema_decay": 0.99,
+           "E0s": "average", "default_dtype": "float64", "max_num_epochs": epochs},
+          open(out + "/hyper_parameters.json", "w"))
 PY
