@@ -136,15 +136,6 @@ pub fn score_run(data: &Dataset, run: &SplitRun, pred: &Predictions) -> Result<S
         run.test.dataset
     );
     let test = &run.test.frames;
-    if let Some(&past) = test.iter().find(|&&i| i >= data.len()) {
-        bail!(
-            "run `{}` tests on frame {past}, but {} has {} frames: the split was made for \
-             another dataset",
-            run.name,
-            data.provenance().label().display(),
-            data.len()
-        );
-    }
     let t = pred.energies.len();
     // Predictions on every frame of the dataset are accepted too (what `potential` writes).
     let (pe, pf) = if t == test.len() {
@@ -222,7 +213,7 @@ fn runs_to_score(args: &ScoreArgs, runs: Vec<SplitRun>) -> Result<Vec<(SplitRun,
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let data =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
-    let split = crate::split_cmd::read_split(&args.split)?;
+    let split = crate::split_cmd::read_checked_split(&args.split, &data)?;
     let unit = metrics_unit(args.unit);
     let mut scored = Vec::new();
     let runs = match (&args.served.model_card, &args.served.model_dir) {
@@ -278,14 +269,6 @@ fn served_predictions(
 ) -> Result<Predictions> {
     let mut frames = run.test.frames.clone();
     frames.sort_unstable();
-    if let Some(&last) = frames.last() {
-        ensure!(
-            last < data.len(),
-            "run `{}` tests on frame {last}, but the data has {} frames: the split was made for another dataset",
-            run.name,
-            data.len()
-        );
-    }
     let subset = data
         .select(&frames)?
         .to_dataset()?

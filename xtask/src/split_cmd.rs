@@ -258,3 +258,39 @@ pub fn create(args: &CreateArgs) -> Result<Split> {
 pub fn read_split(path: &Path) -> Result<Split> {
     Split::read_json(path).with_context(|| format!("reading split {}", path.display()))
 }
+
+/// Reads a split and checks it before anything uses it: its indices regenerate from its request
+/// (strategies that need descriptors excepted, with a notice), and every single-dataset run
+/// fits `data` (indices in range, no frame twice, training, validation and test disjoint).
+pub fn read_checked_split(path: &Path, data: &mlff_data::Dataset) -> Result<Split> {
+    let split = read_split(path)?;
+    match split.verify() {
+        Ok(()) => {}
+        Err(mlff_splits::SplitError::NeedsDescriptors { strategy }) => tracing::warn!(
+            "{}: `{strategy}` splits need their descriptors to be regenerated; only their \
+             ranges and overlaps are checked here",
+            path.display()
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "{}: the split does not regenerate from its request (edited by hand, or \
+                     written by another version); make it again with `split create`",
+                    path.display()
+                )
+            });
+        }
+    }
+    let n = data.len();
+    for run in split.runs() {
+        run.check(&|label| (label == mlff_splits::SINGLE_DATASET).then_some(n))
+            .with_context(|| {
+                format!(
+                    "{} does not fit {} ({n} frames): the split was made for another dataset",
+                    path.display(),
+                    data.provenance().label().display()
+                )
+            })?;
+    }
+    Ok(split)
+}

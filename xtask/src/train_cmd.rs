@@ -75,9 +75,14 @@ fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
     )
 }
 
-fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+fn indices(
+    args: &TrainArgs,
+    data: &mlff_data::Dataset,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n_frames = data.len();
     if let Some(split) = &args.split {
-        let split = mlff_splits::Split::read_json(split)?;
+        let split = crate::split_cmd::read_checked_split(split, data)?;
         let run = split
             .runs()
             .into_iter()
@@ -101,6 +106,18 @@ fn indices(args: &TrainArgs, n_frames: usize, seed: u64) -> Result<(Vec<usize>, 
     if args.train_idx.is_empty() {
         bail!("give the training frames: --train-idx, --split or --n-train");
     }
+    let frames = |f: &[usize]| mlff_splits::LabelledFrames {
+        dataset: mlff_splits::SINGLE_DATASET.into(),
+        frames: f.to_vec(),
+    };
+    mlff_splits::SplitRun {
+        name: "--train-idx/--val-idx".into(),
+        train: vec![frames(&args.train_idx)],
+        validation: vec![frames(&args.val_idx)],
+        test: frames(&[]),
+    }
+    .check(&|_| Some(n_frames))
+    .with_context(|| format!("{} has {n_frames} frames", args.data.display()))?;
     Ok((args.train_idx.clone(), args.val_idx.clone()))
 }
 
@@ -125,7 +142,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         Some("toml") => TrainConfig::from_toml_str(&text)?,
         _ => TrainConfig::from_yaml_str(&serde_yaml::to_string(&value)?)?,
     };
-    let (train_idx, val_idx) = indices(args, data.len(), train_config.seed)?;
+    let (train_idx, val_idx) = indices(args, &data, train_config.seed)?;
     ensure!(
         !train_idx.is_empty() && !val_idx.is_empty(),
         "empty training or validation set"

@@ -671,3 +671,134 @@ fn similarity_of_test_frames_to_training_set() {
         "{stderr}"
     );
 }
+
+/// Issue 18: a split is checked wherever it is read — `score` and `train` refuse a split whose
+/// indices were edited (it no longer regenerates from its request), one made for a longer file,
+/// and hand-given training and validation frames that overlap; nothing is written.
+#[test]
+fn every_command_that_reads_a_split_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data_path, data) = water(dir.path());
+    let split = dir.path().join("split.json");
+    ok(&[
+        "split",
+        "create",
+        "--data",
+        p(&data_path),
+        "--strategy",
+        "random",
+        "--test",
+        "10",
+        "--seed",
+        "7",
+        "--out",
+        p(&split),
+    ]);
+    // Predictions on every frame, so only the split can be wrong.
+    let pred = dir.path().join("pred.npz");
+    mlff_data::format::write_npz_arrays(&pred, |w| {
+        w.floats("energies", &[FRAMES], data.energies().unwrap().iter())?;
+        w.floats("forces", &[FRAMES, 3, 3], data.forces().unwrap().iter())
+    })
+    .unwrap();
+    let config = dir.path().join("nequip.yaml");
+    std::fs::write(
+        &config,
+        "r_max: 3.0\nnum_layers: 1\nnum_features: 4\nmax_epochs: 1\n",
+    )
+    .unwrap();
+
+    // An edited split: the training side and the test set share a frame.
+    let mut edited = read_json(&split);
+    let first_test = edited["indices"]["test"][0].clone();
+    edited["indices"]["train"][0] = first_test;
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, edited.to_string()).unwrap();
+    let out = dir.path().join("scores.json");
+    for args in [
+        vec![
+            "score",
+            "--data",
+            p(&data_path),
+            "--split",
+            p(&tampered),
+            "--pred",
+            p(&pred),
+        ],
+        vec![
+            "train",
+            "--config",
+            p(&config),
+            "--data",
+            p(&data_path),
+            "--split",
+            p(&tampered),
+        ],
+    ] {
+        let run_dir = dir.path().join("run");
+        let out_args = if args[0] == "score" {
+            vec!["--out", p(&out)]
+        } else {
+            vec!["--out", p(&run_dir)]
+        };
+        let stderr = fails(&[&args[..], &out_args[..]].concat());
+        assert!(
+            stderr.contains("tampered.json") && stderr.contains("does not regenerate"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !out.exists() && !run_dir.exists(),
+            "{args:?}: nothing may be written"
+        );
+    }
+
+    // A split of the 40-frame file used with its first 20 frames.
+    let head: Vec<usize> = (0..20).collect();
+    let short = dir.path().join("short.npz");
+    let head = data.select(&head).unwrap().to_dataset().unwrap();
+    mlff_data::save(&head, &short, OutputFormat::Md17Npz).unwrap();
+    let run_dir = dir.path().join("run-short");
+    let stderr = fails(&[
+        "train",
+        "--config",
+        p(&config),
+        "--data",
+        p(&short),
+        "--split",
+        p(&split),
+        "--out",
+        p(&run_dir),
+    ]);
+    assert!(
+        stderr.contains("made for another dataset") && stderr.contains("out of range for 20"),
+        "{stderr}"
+    );
+    assert!(!run_dir.exists(), "nothing may be written");
+
+    // Hand-given frames that overlap, or lie past the data.
+    for (train, val, expected) in [
+        ("1,2,3", "3,4", "frame 3 appears more than once"),
+        (
+            "1,2,99",
+            "5",
+            "index 99 at position 2 is out of range for 40 frames",
+        ),
+    ] {
+        let run_dir = dir.path().join("run-idx");
+        let stderr = fails(&[
+            "train",
+            "--config",
+            p(&config),
+            "--data",
+            p(&data_path),
+            "--train-idx",
+            train,
+            "--val-idx",
+            val,
+            "--out",
+            p(&run_dir),
+        ]);
+        assert!(stderr.contains(expected), "{train} / {val}: {stderr}");
+        assert!(!run_dir.exists(), "nothing may be written");
+    }
+}

@@ -1,6 +1,7 @@
 //! A uniform view of any split as a list of train-and-test runs, for code that trains and
 //! scores models without caring which strategy made the split.
 
+use crate::error::{Result, SplitError};
 use crate::split::{LabelledFrames, Split, SplitIndices};
 
 /// Dataset label used in runs of single-dataset strategies.
@@ -17,6 +18,56 @@ pub struct SplitRun {
     pub validation: Vec<LabelledFrames>,
     /// Test frames.
     pub test: LabelledFrames,
+}
+
+impl SplitRun {
+    /// Checks the run against the datasets it will be used with (`n_frames` gives each
+    /// label's frame count; `None` for an unknown label): every index in range, no frame twice
+    /// in one set, and training, validation and test sets disjoint within each dataset. What
+    /// every command that reads a split calls before it trains or scores anything.
+    pub fn check(&self, n_frames: &dyn Fn(&str) -> Option<usize>) -> Result<()> {
+        let sets: Vec<(&str, &LabelledFrames)> = self
+            .train
+            .iter()
+            .map(|f| ("training", f))
+            .chain(self.validation.iter().map(|f| ("validation", f)))
+            .chain(std::iter::once(("test", &self.test)))
+            .collect();
+        let list = |set: &str, f: &LabelledFrames| {
+            let label = if f.dataset.is_empty() {
+                String::new()
+            } else {
+                format!(" of `{}`", f.dataset)
+            };
+            format!("run `{}`, {set} frames{label}", self.name)
+        };
+        let mut seen: std::collections::BTreeMap<(&str, usize), &str> = Default::default();
+        for (set, frames) in &sets {
+            let n = n_frames(&frames.dataset).ok_or_else(|| SplitError::UnknownDataset {
+                label: frames.dataset.clone(),
+                known: "the datasets given".into(),
+            })?;
+            for (position, &index) in frames.frames.iter().enumerate() {
+                if index >= n {
+                    return Err(SplitError::IndexOutOfRange {
+                        list: list(set, frames),
+                        position,
+                        index,
+                        n_frames: n,
+                    });
+                }
+                if let Some(other) = seen.insert((frames.dataset.as_str(), index), set) {
+                    let what = if other == *set {
+                        list(set, frames)
+                    } else {
+                        format!("{} and its {other} frames", list(set, frames))
+                    };
+                    return Err(SplitError::DuplicateIndex { list: what, index });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn single(frames: &[usize]) -> LabelledFrames {
@@ -70,5 +121,41 @@ impl Split {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(train: &[usize], val: &[usize], test: &[usize]) -> SplitRun {
+        SplitRun {
+            name: "r".into(),
+            train: vec![single(train)],
+            validation: vec![single(val)],
+            test: single(test),
+        }
+    }
+
+    #[test]
+    fn check_finds_overlaps_duplicates_and_frames_past_the_data() {
+        let n = |_: &str| Some(10);
+        assert!(run(&[0, 1], &[2], &[9]).check(&n).is_ok());
+        let e = run(&[1, 2, 3], &[3, 4], &[9]).check(&n).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "run `r`, validation frames and its training frames: frame 3 appears more than once"
+        );
+        let e = run(&[1, 1], &[], &[9]).check(&n).unwrap_err();
+        assert!(
+            e.to_string().contains("frame 1 appears more than once"),
+            "{e}"
+        );
+        let e = run(&[1], &[], &[10]).check(&n).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("index 10 at position 0 is out of range for 10 frames"),
+            "{e}"
+        );
     }
 }
