@@ -121,6 +121,76 @@ fn indices(
     Ok((args.train_idx.clone(), args.val_idx.clone()))
 }
 
+/// What a run in `--out` was started with, recorded so that `--resume` can refuse other settings.
+const SETTINGS_FILE: &str = "settings.json";
+
+/// The settings a run was started with: the configuration (as read, with `type_names` filled
+/// in), the data file's SHA-256 and the frames.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct RunSettings {
+    config: serde_json::Value,
+    data_sha256: String,
+    train: Vec<usize>,
+    validation: Vec<usize>,
+}
+
+impl RunSettings {
+    /// Compares with the settings recorded in `file`; every difference in one error.
+    fn check_resume(&self, file: &Path) -> Result<()> {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let old: RunSettings =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+        let mut differences = Vec::new();
+        let empty = serde_json::Map::new();
+        let (a, b) = (
+            old.config.as_object().unwrap_or(&empty),
+            self.config.as_object().unwrap_or(&empty),
+        );
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for key in keys {
+            if a.get(key) != b.get(key) {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or_else(|| "absent".to_string(), |v| v.to_string())
+                };
+                differences.push(format!(
+                    "config `{key}`: {} then, {} now",
+                    show(a.get(key)),
+                    show(b.get(key))
+                ));
+            }
+        }
+        if old.data_sha256 != self.data_sha256 {
+            differences.push("the data file's contents (SHA-256 differs)".into());
+        }
+        if old.train != self.train {
+            differences.push("the training frames".into());
+        }
+        if old.validation != self.validation {
+            differences.push("the validation frames".into());
+        }
+        if !differences.is_empty() {
+            bail!(
+                "--resume: the run in {} was started with other settings:\n  - {}\nresume with \
+                 the same ones, or start a new run in another --out",
+                file.parent().unwrap_or(file).display(),
+                differences.join("\n  - ")
+            );
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 of a file's bytes, hex.
+fn sha256_of(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Runs `train`; returns the best model's checkpoint path.
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let executor = args.device.open()?;
@@ -147,7 +217,18 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         !train_idx.is_empty() && !val_idx.is_empty(),
         "empty training or validation set"
     );
+    let settings = RunSettings {
+        config: value.clone(),
+        data_sha256: sha256_of(&args.data)?,
+        train: train_idx.clone(),
+        validation: val_idx.clone(),
+    };
+    let settings_file = args.out.join(SETTINGS_FILE);
+    if args.resume && settings_file.is_file() {
+        settings.check_resume(&settings_file)?;
+    }
     std::fs::create_dir_all(&args.out)?;
+    crate::score_cmd::write_json(&settings_file, &serde_json::to_value(&settings)?)?;
     let files = RunFiles {
         dir: args.out.clone(),
     };

@@ -802,3 +802,92 @@ fn every_command_that_reads_a_split_checks_it() {
         assert!(!run_dir.exists(), "nothing may be written");
     }
 }
+
+/// Issue 18: `train --resume` refuses a run whose configuration, data or frames changed (every
+/// difference named, nothing written), resumes an unchanged one, and `max_epochs: 0` is refused.
+#[test]
+fn resume_refuses_changed_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data_path, data) = water(dir.path());
+    let yaml = |lr: &str, epochs: usize| {
+        format!(
+            "r_max: 3.0\nnum_layers: 1\nl_max: 1\nnum_features: 4\nradial_mlp_depth: 1\n\
+             radial_mlp_width: 8\nmodel_dtype: float64\nseed: 3\nlearning_rate: {lr}\n\
+             batch_size: 5\nmax_epochs: {epochs}\n"
+        )
+    };
+    let config = dir.path().join("a.yaml");
+    std::fs::write(&config, yaml("0.01", 1)).unwrap();
+    let out = dir.path().join("run");
+    let train = |config: &Path, data: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--config",
+            p(config),
+            "--data",
+            p(data),
+            "--n-train",
+            "20",
+            "--n-val",
+            "5",
+            "--out",
+            p(&out),
+            "--quiet",
+        ];
+        args.extend(extra);
+        xtask(&args)
+    };
+    let first = train(&config, &data_path, &[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let state = std::fs::read(out.join("settings.json")).unwrap();
+
+    let changed = dir.path().join("b.yaml");
+    std::fs::write(&changed, yaml("0.5", 2)).unwrap();
+    let mut other = data.clone();
+    other.provenance_mut().molecule = Some("water, edited".into());
+    let other_path = dir.path().join("other.npz");
+    mlff_data::save(&other, &other_path, OutputFormat::Md17Npz).unwrap();
+    let refused = train(&changed, &other_path, &["--resume"]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    for what in [
+        "config `learning_rate`: 0.01 then, 0.5 now",
+        "config `max_epochs`: 1 then, 2 now",
+        "the data file's contents",
+    ] {
+        assert!(stderr.contains(what), "{what}: {stderr}");
+    }
+    assert_eq!(std::fs::read(out.join("settings.json")).unwrap(), state);
+
+    std::fs::write(&config, yaml("0.01", 2)).unwrap();
+    let resumed = train(&config, &data_path, &["--resume"]);
+    let stderr = text(&resumed.stderr);
+    assert!(
+        !resumed.status.success() && stderr.contains("max_epochs"),
+        "{stderr}"
+    );
+    std::fs::write(&config, yaml("0.01", 1)).unwrap();
+    let resumed = train(&config, &data_path, &["--resume"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+
+    let zero = dir.path().join("zero.yaml");
+    std::fs::write(&zero, yaml("0.01", 0)).unwrap();
+    let zero_out = dir.path().join("zero-run");
+    let run = xtask(&[
+        "train",
+        "--config",
+        p(&zero),
+        "--data",
+        p(&data_path),
+        "--n-train",
+        "20",
+        "--out",
+        p(&zero_out),
+    ]);
+    let stderr = text(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains("max_epochs") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    assert!(!zero_out.exists(), "nothing may be written");
+}

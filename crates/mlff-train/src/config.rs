@@ -234,6 +234,10 @@ impl TrainConfig {
 
     /// Checks every value's range and that the pieces fit together.
     pub fn validate(&self) -> Result<()> {
+        if self.max_epochs == 0 {
+            // Zero epochs would train nothing and leave no best model to report.
+            return Err(TrainError::config("max_epochs", "must be at least 1"));
+        }
         if self.batch_size == 0 {
             return Err(TrainError::config("batch_size", "must be at least 1"));
         }
