@@ -121,6 +121,101 @@ fn indices(
     Ok((args.train_idx.clone(), args.val_idx.clone()))
 }
 
+/// Keys of nequip configurations that name data, logging or run bookkeeping which `train`
+/// takes from its command line instead (`--data`, `--n-train`, `--out`, …): accepted, unused.
+const NEQUIP_KEYS_NOT_USED: [&str; 31] = [
+    "root",
+    "run_name",
+    "append",
+    "allow_tf32",
+    "default_dtype",
+    "dataset",
+    "dataset_url",
+    "dataset_file_name",
+    "dataset_seed",
+    "key_mapping",
+    "npz_fixed_field_keys",
+    "chemical_symbol_to_type",
+    "chemical_symbols",
+    "ase_args",
+    "validation_dataset",
+    "validation_dataset_file_name",
+    "wandb",
+    "wandb_project",
+    "wandb_resume",
+    "verbose",
+    "log_batch_freq",
+    "log_epoch_freq",
+    "save_ema_checkpoint_freq",
+    "n_train",
+    "n_val",
+    "train_val_split",
+    "shuffle",
+    "report_init_validation",
+    "metrics_components",
+    "compile_model",
+    "dataset_statistics_stride",
+];
+
+/// Refuses keys of a flat configuration that neither the model nor the trainer reads (nor
+/// nequip's data and logging keys above): a misspelt `learnig_rate` would otherwise train with
+/// the default. The error names the file, the line and the closest known key.
+fn check_keys(path: &Path, text: &str, value: &serde_json::Value) -> Result<()> {
+    let Some(map) = value.as_object() else {
+        return Ok(());
+    };
+    // nequip ≥ 0.7's nested files (`training_module: model: …`) are read by path, not checked.
+    if map.contains_key("training_module") || map.get("model").is_some_and(|m| m.is_object()) {
+        return Ok(());
+    }
+    let mut known: Vec<String> = NEQUIP_KEYS_NOT_USED.iter().map(|k| k.to_string()).collect();
+    // Every key the model and the trainer read: their serialised defaults.
+    let model = NequipConfig::from_value(serde_json::json!({ "type_names": ["H"], "r_max": 4.0 }))?;
+    for section in [
+        serde_json::to_value(model)?,
+        serde_json::to_value(TrainConfig::default())?,
+    ] {
+        known.extend(
+            section
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.keys().cloned()),
+        );
+    }
+    let unknown: Vec<String> = map
+        .keys()
+        .filter(|k| !known.contains(k))
+        .map(|key| {
+            let line = text
+                .lines()
+                .position(|l| {
+                    let l = l.trim_start().trim_start_matches(['"', '\'']);
+                    l.strip_prefix(key.as_str()).is_some_and(|rest| {
+                        rest.trim_start_matches(['"', '\''])
+                            .trim_start()
+                            .starts_with(['=', ':'])
+                    })
+                })
+                .map_or_else(String::new, |n| format!(":{}", n + 1));
+            let close = known
+                .iter()
+                .map(|k| (strsim::levenshtein(k, key), k))
+                .min()
+                .filter(|(d, _)| *d <= 3)
+                .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"));
+            format!("{}{line}: unknown key `{key}`{close}", path.display())
+        })
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "{}\n(keys are nequip's hyper-parameter names: the model's are mlff-nequip's `NequipConfig` \
+             fields, the trainer's mlff-train's `TrainConfig` fields)",
+            unknown.join("\n")
+        );
+    }
+    Ok(())
+}
+
 /// What a run in `--out` was started with, recorded so that `--resume` can refuse other settings.
 const SETTINGS_FILE: &str = "settings.json";
 
@@ -195,6 +290,7 @@ fn sha256_of(path: &Path) -> Result<String> {
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let executor = args.device.open()?;
     let (text, mut value) = read_config(&args.config)?;
+    check_keys(&args.config, &text, &value)?;
     let data =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     if value.get("type_names").is_none() {

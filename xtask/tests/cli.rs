@@ -105,3 +105,34 @@ fn train_refuses_a_configuration_that_is_not_a_mapping() {
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+#[test]
+fn train_refuses_a_misspelt_key_naming_the_file_line_and_the_key_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nequip.yaml");
+    std::fs::write(
+        &config,
+        "# a comment\nr_max: 4.0\nnum_layers: 2\n\nlearnig_rate: 0.5\nmax_epochs: 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let run = xtask(&[
+        "train",
+        "--config",
+        p(&config),
+        "--data",
+        "unused.npz",
+        "--n-train",
+        "5",
+        "--out",
+        p(&out),
+    ]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .contains("nequip.yaml:5: unknown key `learnig_rate` (did you mean `learning_rate`?)"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
