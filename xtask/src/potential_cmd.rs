@@ -41,14 +41,20 @@ pub struct ServedModelArgs {
     pub model_dir: Option<PathBuf>,
 }
 
-/// Builds the potential named on the command line.
-pub fn parse_potential(spec: &str) -> Result<Box<dyn Potential>> {
+/// Builds the potential named on the command line, with the atomic numbers it was built for.
+pub fn parse_potential(spec: &str) -> Result<(Box<dyn Potential>, Vec<u8>)> {
     Ok(match spec.split_once(':') {
-        Some(("uff", molecule)) => Box::new(UffPotential::new(&Molecule::builtin(molecule)?)?),
-        Some(("sgdml", path)) => Box::new(
-            SgdmlModel::load(Path::new(path))
-                .with_context(|| format!("loading sGDML model {path}"))?,
-        ),
+        Some(("uff", molecule)) => {
+            let molecule = Molecule::builtin(molecule)?;
+            let z = molecule.atomic_numbers();
+            (Box::new(UffPotential::new(&molecule)?), z)
+        }
+        Some(("sgdml", path)) => {
+            let model = SgdmlModel::load(Path::new(path))
+                .with_context(|| format!("loading sGDML model {path}"))?;
+            let z = model.atomic_numbers().to_vec();
+            (Box::new(model), z)
+        }
         _ => bail!("unknown potential `{spec}`: use `uff:MOLECULE` or `sgdml:PATH`"),
     })
 }
@@ -75,40 +81,71 @@ pub fn external_predictions(
 
 /// Runs `potential`.
 pub fn run(args: &PotentialArgs) -> Result<()> {
-    let data =
-        mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
-    if let (Some(card), Some(model_dir)) = (&args.served.model_card, &args.served.model_dir) {
-        let data = data.converted(mlff_data::Units::KCAL_MOL_ANGSTROM);
-        let p = external_predictions(card, model_dir, &data)?;
-        let (t, n) = (data.len(), data.n_atoms());
-        mlff_data::format::write_npz_arrays(&args.out, |w| {
-            w.floats("energies", &[t], p.energies.iter())?;
-            w.floats("forces", &[t, n, 3], p.forces.iter())?;
-            w.string("energy_unit", "kcal/mol")?;
-            w.string("potential", &format!("external:{}", card.display()))
-        })?;
-        tracing::info!(frames = t, out = %args.out.display(), "predictions written");
-        return Ok(());
-    }
-    let spec = args.potential.as_deref().unwrap_or_default();
-    let potential = parse_potential(spec)?;
-    ensure!(
-        data.n_atoms() == potential.n_atoms(),
-        "{} has {} atoms per frame but the potential is for {} atoms",
-        args.data.display(),
-        data.n_atoms(),
-        potential.n_atoms()
-    );
-    let positions = data.with_length_unit(mlff_data::LengthUnit::Angstrom);
-    let flat: Vec<f64> = positions.positions().iter().copied().collect();
-    let eval = mlff_md::evaluate_frames(potential.as_ref(), &flat)?;
+    let data = mlff_data::load(&args.data)
+        .with_context(|| format!("loading {}", args.data.display()))?
+        .converted(mlff_data::Units::KCAL_MOL_ANGSTROM);
+    let (energies, forces, label) = match (&args.served.model_card, &args.served.model_dir) {
+        (Some(card), Some(model_dir)) => {
+            let p = external_predictions(card, model_dir, &data)?;
+            (p.energies, p.forces, format!("external:{}", card.display()))
+        }
+        _ => {
+            let spec = args.potential.as_deref().unwrap_or_default();
+            let (potential, z) = parse_potential(spec)?;
+            check_species(&data, &z, spec, &args.data)?;
+            let flat: Vec<f64> = data.positions().iter().copied().collect();
+            let eval = mlff_md::evaluate_frames(potential.as_ref(), &flat)?;
+            (eval.energies, eval.forces, spec.to_owned())
+        }
+    };
     let (t, n) = (data.len(), data.n_atoms());
+    // A geometry the potential cannot describe (overlapping atoms, coordinates far out) gives
+    // NaN or infinity: refused rather than written as predictions.
+    if let Some(frame) = (0..t).find(|&f| {
+        !energies[f].is_finite()
+            || !forces[f * n * 3..(f + 1) * n * 3]
+                .iter()
+                .all(|v| v.is_finite())
+    }) {
+        bail!(
+            "{label} gives a non-finite energy or force on frame {frame} of {} (overlapping \
+             atoms or coordinates out of range?); nothing written",
+            args.data.display()
+        );
+    }
     mlff_data::format::write_npz_arrays(&args.out, |w| {
-        w.floats("energies", &[t], eval.energies.iter())?;
-        w.floats("forces", &[t, n, 3], eval.forces.iter())?;
+        w.floats("energies", &[t], energies.iter())?;
+        w.floats("forces", &[t, n, 3], forces.iter())?;
         w.string("energy_unit", "kcal/mol")?;
-        w.string("potential", spec)
+        w.string("potential", &label)
     })?;
     tracing::info!(frames = t, out = %args.out.display(), "predictions written");
+    Ok(())
+}
+
+/// Refuses frames whose atoms are not, in order, those the potential was built for.
+fn check_species(data: &mlff_data::Dataset, z: &[u8], spec: &str, file: &Path) -> Result<()> {
+    ensure!(
+        data.n_atoms() == z.len(),
+        "{} has {} atoms per frame but the potential {spec} is for {} atoms",
+        file.display(),
+        data.n_atoms(),
+        z.len()
+    );
+    for frame in 0..data.len() {
+        let got = data.species().of_frame(frame);
+        if let Some(atom) = (0..z.len()).find(|&a| got[a] != z[a]) {
+            bail!(
+                "{}: atom {atom} of frame {frame} is Z={}, but the potential {spec} has Z={} \
+                 there (same atoms in another order, or another molecule)",
+                file.display(),
+                got[atom],
+                z[atom]
+            );
+        }
+        if matches!(data.species(), mlff_data::Species::Fixed(_)) {
+            break; // one row serves every frame
+        }
+    }
     Ok(())
 }

@@ -178,6 +178,52 @@ fn potential_reproduces_the_generating_energies_and_refuses_mismatches() {
             && !stderr.contains("panicked"),
         "{stderr}"
     );
+    // Issue 18: same atom count in another order, and coordinates far out of range.
+    let frames: Vec<usize> = (0..3).collect();
+    let subset = reference.select(&frames).unwrap().to_dataset().unwrap();
+    let mut parts = subset.into_parts();
+    let mut z = match &parts.species {
+        mlff_data::Species::Fixed(z) => z.clone(),
+        _ => unreachable!(),
+    };
+    z.swap(0, 8);
+    let positions = parts.positions.clone();
+    parts.species = mlff_data::Species::Fixed(z);
+    let swapped = dir.path().join("swapped.npz");
+    let permuted = mlff_data::Dataset::new(parts).unwrap();
+    mlff_data::save(&permuted, &swapped, mlff_data::OutputFormat::Md17Npz).unwrap();
+    let mut parts = permuted.into_parts();
+    parts.species = reference.species().clone();
+    parts.positions = positions * 1e200;
+    let far = dir.path().join("far.npz");
+    mlff_data::save(
+        &mlff_data::Dataset::new(parts).unwrap(),
+        &far,
+        mlff_data::OutputFormat::Md17Npz,
+    )
+    .unwrap();
+    for (file, expected) in [
+        (&swapped, "atom 0 of frame 0 is Z="),
+        (&far, "non-finite energy or force on frame 0"),
+    ] {
+        let out_file = dir.path().join("refused.npz");
+        let out = xtask(&[
+            "potential",
+            "--potential",
+            "uff:ethanol",
+            "--data",
+            p(file),
+            "--out",
+            p(&out_file),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code() == Some(1) && stderr.contains(expected),
+            "{expected}: {stderr}"
+        );
+        assert!(!out_file.exists(), "nothing may be written");
+    }
+
     let out = xtask(&[
         "gen-data",
         "--molecules",
