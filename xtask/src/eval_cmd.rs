@@ -24,26 +24,14 @@ pub struct EvalArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Only these frames, `START..END` (end exclusive), e.g. a time-holdout segment.
-    #[arg(long, value_parser = parse_range)]
-    pub frames: Option<std::ops::Range<usize>>,
+    #[arg(long, value_parser = crate::soap_cmd::parse_range)]
+    pub frames: Option<crate::soap_cmd::FrameRange>,
     /// Frames per batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
-}
-
-fn parse_range(text: &str) -> Result<std::ops::Range<usize>, String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("`{text}` is not START..END"))?;
-    let parse = |v: &str| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}"));
-    let (a, b) = (parse(a)?, parse(b)?);
-    if a >= b {
-        return Err(format!("empty range {a}..{b}"));
-    }
-    Ok(a..b)
 }
 
 /// A model from a checkpoint file or a nequip export directory, with its training units
@@ -98,17 +86,12 @@ pub fn run(args: &EvalArgs) -> Result<(f64, f64)> {
     let raw =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     let units = units.unwrap_or(raw.units());
-    let raw = match &args.frames {
+    let raw = match args.frames {
         Some(r) => {
-            ensure!(
-                r.end <= raw.len(),
-                "--frames {}..{} is outside the {} frames of {}",
-                r.start,
-                r.end,
-                raw.len(),
-                args.data.display()
-            );
-            raw.select(&r.clone().collect::<Vec<_>>())?.to_dataset()?
+            let r = r
+                .resolve(raw.len())
+                .with_context(|| format!("--frames for {}", args.data.display()))?;
+            raw.select(&r.collect::<Vec<_>>())?.to_dataset()?
         }
         None => raw,
     };

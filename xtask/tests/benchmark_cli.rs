@@ -891,3 +891,49 @@ fn resume_refuses_changed_settings() {
     );
     assert!(!zero_out.exists(), "nothing may be written");
 }
+
+/// Issue 18: parameters with a cost have bounds, and frame ranges read the same everywhere
+/// (`..END` and `START..` are ranges, not parse errors).
+#[test]
+fn costly_parameters_are_bounded_and_ranges_parse_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data_path, _) = water(dir.path());
+    let out = dir.path().join("soap.npz");
+    let stderr = fails(&[
+        "soap",
+        "--data",
+        p(&data_path),
+        "--n-max",
+        "100000",
+        "--out",
+        p(&out),
+    ]);
+    assert!(
+        stderr.contains("n_max = 100000 is invalid") && stderr.contains("32"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // `eval --frames=..3` parses (the model file is what is missing here), a bad bound names it.
+    let model = dir.path().join("missing.json");
+    let stderr = fails(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&data_path),
+        "--frames=..3",
+    ]);
+    assert!(
+        stderr.contains("missing.json") && !stderr.contains("parse"),
+        "{stderr}"
+    );
+    let stderr = fails(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&data_path),
+        "--frames=a..3",
+    ]);
+    assert!(stderr.contains("`a` in `a..3`"), "{stderr}");
+}

@@ -14,8 +14,12 @@ pub enum SoapError {
         /// Why it is rejected (e.g. the GTO basis needs r_cut > 1 Å).
         reason: &'static str,
     },
-    /// `n_max` must be at least 1.
-    #[error("n_max = {0} is invalid: at least one radial basis function is needed")]
+    /// `n_max` outside 1..=[`crate::MAX_N_MAX`].
+    #[error(
+        "n_max = {0} is invalid: between 1 and {max} radial basis functions are supported (the \
+         features grow as n_max² (l_max + 1) per pair of species)",
+        max = crate::MAX_N_MAX
+    )]
     InvalidNMax(usize),
     /// `l_max` above the supported maximum (20, as in DScribe).
     #[error("l_max = {0} is invalid: the maximum supported l_max is 20")]

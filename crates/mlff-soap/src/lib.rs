@@ -77,5 +77,5 @@ pub use kernels::{
     similarity_to_training,
 };
 pub use layout::{FeatureLayout, SpeciesPairBlock};
-pub use params::{Average, MAX_L_MAX, RadialBasisKind, SoapParams};
+pub use params::{Average, MAX_L_MAX, MAX_N_MAX, RadialBasisKind, SoapParams};
 pub use stream::{OwnedFrame, SoapChunk, SoapChunks};

@@ -4,6 +4,9 @@ use crate::error::SoapError;
 
 /// Largest supported angular degree (DScribe's limit).
 pub const MAX_L_MAX: usize = 20;
+/// Largest supported `n_max`: a bound on the radial basis (and on the memory of its
+/// orthonormalisation and of the features) so that a typo cannot ask for gigabytes.
+pub const MAX_N_MAX: usize = 32;
 
 /// Radial basis functions, as DScribe's `rbf` argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,7 +91,7 @@ impl SoapParams {
                 reason: "the GTO radial basis needs r_cut > 1 Å",
             });
         }
-        if self.n_max == 0 {
+        if self.n_max == 0 || self.n_max > MAX_N_MAX {
             return Err(SoapError::InvalidNMax(self.n_max));
         }
         if self.l_max > MAX_L_MAX {
