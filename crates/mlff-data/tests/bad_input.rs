@@ -414,6 +414,28 @@ fn extended_xyz_detects_keys_and_reports_bad_lines() {
     }
 }
 
+/// Issue 18: every column of an atom line must be named — an extra column is an error, and
+/// columns after x y z without a `Properties=` entry are refused with the fix, not dropped.
+#[test]
+fn extended_xyz_columns_must_all_be_declared() {
+    let (_d, path) = temp("w.xyz");
+    let extra = GOOD_XYZ.replace("0 0 1 1 2 3", "0 0 1 1 2 3 7");
+    std::fs::write(&path, &extra).unwrap();
+    let e = load(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("expected 7 columns (as Properties= declares), found 8"),
+        "{e}"
+    );
+    let undeclared = GOOD_XYZ.replace("Properties=species:S:1:pos:R:3:forces:R:3 ", "");
+    assert_ne!(undeclared, GOOD_XYZ, "the fixture declares its columns");
+    std::fs::write(&path, &undeclared).unwrap();
+    let e = load(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("without a Properties= entry") && e.contains("forces:R:3"),
+        "{e}"
+    );
+}
+
 #[test]
 fn plain_xyz_geometries_load_without_labels() {
     let (_d, path) = temp("mol.xyz");

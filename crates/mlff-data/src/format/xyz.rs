@@ -205,7 +205,7 @@ fn read_frame(
         return Err(lines.error(count_no, "a frame with zero atoms"));
     }
     let (comment_no, comment) = lines.expect_line("the comment line")?;
-    let (info, columns) = if extended {
+    let (info, columns, declared) = if extended {
         let info = parse_info(comment).map_err(|m| lines.error(comment_no, m))?;
         let spec = info
             .iter()
@@ -213,11 +213,13 @@ fn read_frame(
             .map(|(_, v)| v.as_str());
         let columns = parse_properties(spec.unwrap_or("species:S:1:pos:R:3"))
             .map_err(|m| lines.error(comment_no, m))?;
-        (info, columns)
+        let declared = spec.is_some();
+        (info, columns, declared)
     } else {
         (
             Vec::new(),
             parse_properties("species:S:1:pos:R:3").map_err(|m| lines.error(comment_no, m))?,
+            false,
         )
     };
     let find = |names: &[&str]| {
@@ -272,11 +274,28 @@ fn read_frame(
     for _ in 0..n {
         let (no, text) = lines.expect_line(&format!("{n} atom lines"))?;
         let tokens: Vec<&str> = text.split_whitespace().collect();
-        if tokens.len() < width {
-            return Err(lines.error(
-                no,
-                format!("expected {width} columns, found {}", tokens.len()),
-            ));
+        // Every column must be named: extra ones would be read as nothing (forces dropped
+        // without a word) or shift what the next reader sees.
+        if tokens.len() != width {
+            let message = if tokens.len() > width && !declared {
+                format!(
+                    "{} columns, but without a Properties= entry only the species and x y z are \
+                     defined; if the extra columns are forces, add \
+                     Properties=species:S:1:pos:R:3:forces:R:3 (ASE's layout) to the comment line",
+                    tokens.len()
+                )
+            } else {
+                format!(
+                    "expected {width} columns{}, found {}",
+                    if declared {
+                        " (as Properties= declares)"
+                    } else {
+                        ""
+                    },
+                    tokens.len()
+                )
+            };
+            return Err(lines.error(no, message));
         }
         frame
             .species
