@@ -55,10 +55,11 @@ pub struct TrainArgs {
 fn read_config(path: &Path) -> Result<(String, serde_json::Value)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let parse_error = || format!("parsing {}", path.display());
     let value: serde_json::Value = match path.extension().and_then(|e| e.to_str()) {
-        Some("toml") => toml::from_str(&text)?,
-        Some("json") => serde_json::from_str(&text)?,
-        _ => serde_yaml::from_str(&text)?,
+        Some("toml") => toml::from_str(&text).with_context(parse_error)?,
+        Some("json") => serde_json::from_str(&text).with_context(parse_error)?,
+        _ => serde_yaml::from_str(&text).with_context(parse_error)?,
     };
     // nequip configurations are mappings of hyper-parameter names; anything else (a list, a
     // scalar, an empty file) is refused here rather than indexed into later.
@@ -291,6 +292,12 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let executor = args.device.open()?;
     let (text, mut value) = read_config(&args.config)?;
     check_keys(&args.config, &text, &value)?;
+    // Parsed from the file's own text, so errors point at its lines (JSON is valid YAML).
+    let train_config: TrainConfig = match args.config.extension().and_then(|e| e.to_str()) {
+        Some("toml") => TrainConfig::from_toml_str(&text),
+        _ => TrainConfig::from_yaml_str(&text),
+    }
+    .with_context(|| format!("training keys of {}", args.config.display()))?;
     let data =
         mlff_data::load(&args.data).with_context(|| format!("loading {}", args.data.display()))?;
     if value.get("type_names").is_none() {
@@ -304,10 +311,6 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     }
     let mut model_config = NequipConfig::from_value(value.clone())
         .with_context(|| format!("model keys of {}", args.config.display()))?;
-    let train_config: TrainConfig = match args.config.extension().and_then(|e| e.to_str()) {
-        Some("toml") => TrainConfig::from_toml_str(&text)?,
-        _ => TrainConfig::from_yaml_str(&serde_yaml::to_string(&value)?)?,
-    };
     let (train_idx, val_idx) = indices(args, &data, train_config.seed)?;
     ensure!(
         !train_idx.is_empty() && !val_idx.is_empty(),

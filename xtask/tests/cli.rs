@@ -136,3 +136,32 @@ fn train_refuses_a_misspelt_key_naming_the_file_line_and_the_key_meant() {
     );
     assert!(!out.exists(), "nothing may be written");
 }
+
+#[test]
+fn a_bad_training_value_names_the_file_and_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cfg.yaml");
+    let mut yaml = String::from("r_max: 4.0\nnum_layers: 2\n");
+    yaml.push_str(&"# padding\n".repeat(7));
+    yaml.push_str("learning_rate: fast\n"); // line 10
+    std::fs::write(&config, yaml).unwrap();
+    let out = dir.path().join("run");
+    let run = xtask(&[
+        "train",
+        "--config",
+        p(&config),
+        "--data",
+        "unused.npz",
+        "--n-train",
+        "5",
+        "--out",
+        p(&out),
+    ]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cfg.yaml") && stderr.contains("line 10"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
