@@ -326,14 +326,10 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     if args.resume && settings_file.is_file() {
         settings.check_resume(&settings_file)?;
     }
-    std::fs::create_dir_all(&args.out)?;
-    crate::score_cmd::write_json(&settings_file, &serde_json::to_value(&settings)?)?;
-    let files = RunFiles {
-        dir: args.out.clone(),
-    };
+    // Everything that can be checked is checked (and the model built) before the first write.
     let model_file = args.out.join("initial_model.json");
-    let model = if args.resume && model_file.is_file() {
-        Checkpoint::load(&model_file)?.model()?
+    let (model, initial) = if args.resume && model_file.is_file() {
+        (Checkpoint::load(&model_file)?.model()?, None)
     } else {
         let stats = apply_training_statistics(&mut model_config, &[&data], &train_idx)?;
         tracing::info!(
@@ -344,8 +340,17 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         );
         let model = Nequip::new(model_config)?;
         let meta = serde_json::json!({"data": args.data.display().to_string(), "stats": stats});
-        Checkpoint::of(&model, Some(data.units()), meta).save(&model_file)?;
-        model
+        let checkpoint = Checkpoint::of(&model, Some(data.units()), meta);
+        (model, Some(checkpoint))
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+    crate::score_cmd::write_json(&settings_file, &serde_json::to_value(&settings)?)?;
+    if let Some(checkpoint) = initial {
+        checkpoint.save(&model_file)?;
+    }
+    let files = RunFiles {
+        dir: args.out.clone(),
     };
     tracing::info!(
         parameters = model.params().len(),
