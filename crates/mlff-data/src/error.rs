@@ -67,6 +67,17 @@ pub enum DataError {
         /// Which shapes and why.
         detail: String,
     },
+    /// A value that has the right shape but cannot mean anything: an unknown unit name, a
+    /// negative frame index, a time index that is not a whole number.
+    #[error("{file}: invalid {field}: {detail}")]
+    InvalidValue {
+        /// The file concerned.
+        file: PathBuf,
+        /// Which field (`energy_unit`, `old_indices`, `time_index`, …).
+        field: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// A NaN or infinite value was found.
     #[error("{file}: non-finite value ({value}) in {field} of frame {frame}")]
     NonFinite {

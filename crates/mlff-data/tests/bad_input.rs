@@ -468,3 +468,35 @@ fn selection_out_of_range_is_an_error() {
     assert!(s.slice(1..3).is_err());
     assert_eq!(s.frame(1).unwrap().index, 0);
 }
+
+/// Issue 18: a negative time index or a time index that is not a whole number is an invalid
+/// value of its field, not a "shape mismatch".
+#[test]
+fn invalid_values_are_named_by_field() {
+    let (_d, path) = temp("m.npz");
+    let arrays = replace(
+        md17_arrays(),
+        "time_index",
+        Some(Arr::I64(&[2], vec![0, -3])),
+    );
+    write_npz(&path, arrays);
+    let e = load(&path).unwrap_err();
+    assert!(matches!(e, DataError::InvalidValue { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("invalid time_index: negative frame index -3"),
+        "{e}"
+    );
+    mentions_file(&e, &path);
+
+    let (_d, path) = temp("w.xyz");
+    let frame =
+        |t: &str| format!("1\nProperties=species:S:1:pos:R:3 energy=1 time_index={t}\nH 0 0 0\n");
+    std::fs::write(&path, frame("0") + &frame("1.5")).unwrap();
+    let e = load(&path).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid time_index: frame 1 has `1.5`"),
+        "{e}"
+    );
+}

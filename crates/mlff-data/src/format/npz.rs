@@ -224,6 +224,14 @@ impl NpzReader {
         })
     }
 
+    fn invalid(&self, field: &str, detail: String) -> DataError {
+        DataError::InvalidValue {
+            file: self.file.clone(),
+            field: field.to_owned(),
+            detail,
+        }
+    }
+
     fn mismatch(&self, detail: String) -> DataError {
         DataError::ShapeMismatch {
             file: self.file.clone(),
@@ -289,8 +297,7 @@ impl NpzReader {
         a.values
             .into_iter()
             .map(|v| {
-                u64::try_from(v)
-                    .map_err(|_| self.mismatch(format!("`{key}` holds a negative index {v}")))
+                u64::try_from(v).map_err(|_| self.invalid(key, format!("negative frame index {v}")))
             })
             .collect()
     }
@@ -322,11 +329,11 @@ impl NpzReader {
         let mut units = Units::KCAL_MOL_ANGSTROM;
         if let Some(e) = self.string("energy_unit")? {
             units.energy = EnergyUnit::parse(&e)
-                .ok_or_else(|| self.mismatch(format!("unknown energy_unit `{e}`")))?;
+                .ok_or_else(|| self.invalid("energy_unit", format!("unknown unit `{e}`")))?;
         }
         if let Some(l) = self.string("length_unit")? {
             units.length = super::xyz::parse_length_unit(&l)
-                .ok_or_else(|| self.mismatch(format!("unknown length_unit `{l}`")))?;
+                .ok_or_else(|| self.invalid("length_unit", format!("unknown unit `{l}`")))?;
         }
         Ok(units)
     }

@@ -376,10 +376,13 @@ fn stack(file: &Path, frames: Vec<RawFrame>, extended: bool, opts: &XyzOptions) 
             forces.extend_from_slice(fs);
         }
         match (has_time, info_value(f, "time_index")) {
-            (true, Some(v)) => time_index.push(
-                v.parse::<u64>()
-                    .map_err(|_| mismatch(i, &format!("has time_index `{v}`")))?,
-            ),
+            (true, Some(v)) => {
+                time_index.push(v.parse::<u64>().map_err(|_| DataError::InvalidValue {
+                    file: file.to_path_buf(),
+                    field: "time_index".into(),
+                    detail: format!("frame {i} has `{v}`, not a whole number of time steps"),
+                })?)
+            }
             (false, None) => {}
             _ => {
                 return Err(mismatch(
