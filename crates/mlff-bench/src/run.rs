@@ -142,16 +142,35 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared> {
         data: source,
         plan,
         cells: all,
+        data_sha256: molecules
+            .iter()
+            .map(|m| Ok((m.clone(), cache.get(m)?.record.sha256.clone())))
+            .collect::<Result<_>>()?,
     };
-    if let Ok(existing) = run.manifest()
-        && (existing.plan != manifest.plan
-            || existing.model != manifest.model
-            || existing.data != manifest.data)
-    {
-        bail!(
-            "{} holds a run with different settings; pass --run NAME for a new one",
-            run.root().display()
-        );
+    if let Ok(existing) = run.manifest() {
+        let mut changed = Vec::new();
+        if existing.plan != manifest.plan {
+            changed.push("the plan".to_string());
+        }
+        if existing.model != manifest.model {
+            changed.push("the model (or its card)".to_string());
+        }
+        if existing.data != manifest.data {
+            changed.push("the data source".to_string());
+        }
+        // Runs started before fingerprints were recorded have none to compare.
+        for (m, sha) in &existing.data_sha256 {
+            if manifest.data_sha256.get(m).is_some_and(|now| now != sha) {
+                changed.push(format!("the contents of {m}'s data file"));
+            }
+        }
+        if !changed.is_empty() {
+            bail!(
+                "{} holds a run with different settings ({}); pass --run NAME for a new one",
+                run.root().display(),
+                changed.join(", ")
+            );
+        }
     }
     Ok(Prepared {
         run,

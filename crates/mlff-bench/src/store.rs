@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use mlff_metrics::Estimate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -228,6 +229,10 @@ pub struct Manifest {
     pub plan: Plan,
     /// Every cell.
     pub cells: Vec<CellSpec>,
+    /// SHA-256 of each molecule's data file when the run started: a rerun on changed files
+    /// (regenerated, replaced) is refused instead of mixing results of two datasets.
+    #[serde(default)]
+    pub data_sha256: BTreeMap<String, String>,
 }
 
 /// A run directory.
