@@ -364,9 +364,13 @@ fn correlation_finding(name: &str, what: &str, points: &[(f64, f64)]) -> String 
             c.n
         ),
         Err(_) => format!(
-            "Too few models to correlate the {name} force MAE with the {what}: Spearman ρ = \
-             {:.2} from n = {} (an interval needs n ≥ 4).",
-            c.coefficient, c.n
+            "Too few models for an interval on the correlation of the {name} force MAE with \
+             the {what}: Spearman ρ = {:.2} from n = {} (exact permutation p = {}; an \
+             interval needs n ≥ {}), so no correlation is claimed.",
+            c.coefficient,
+            c.n,
+            crate::stats::p_value(c.p_value),
+            mlff_metrics::SPEARMAN_INTERVAL_MIN_N
         ),
     }
 }

@@ -29,9 +29,17 @@ fn correlation_text(what: &str, x: &[f64], y: &[f64]) -> String {
     };
     match (pearson(x, y), spearman(x, y)) {
         (Ok(p), Ok(s)) => {
-            let verdict = match s.interval(DEFAULT_LEVEL).map(|e| stats::effect(&e, 0.0)) {
-                Ok(Effect::Below) => "less similar test data have significantly larger errors",
-                Ok(Effect::Above) => "more similar test data have significantly larger errors",
+            // The interval decides where there is one; with fewer points (no Fisher-z interval
+            // for Spearman below n = 10), the exact permutation p-value does.
+            let effect = match s.interval(DEFAULT_LEVEL) {
+                Ok(e) => stats::effect(&e, 0.0),
+                Err(_) if s.p_value < 1.0 - DEFAULT_LEVEL && s.coefficient < 0.0 => Effect::Below,
+                Err(_) if s.p_value < 1.0 - DEFAULT_LEVEL && s.coefficient > 0.0 => Effect::Above,
+                Err(_) => Effect::None,
+            };
+            let verdict = match effect {
+                Effect::Below => "less similar test data have significantly larger errors",
+                Effect::Above => "more similar test data have significantly larger errors",
                 _ => "no significant correlation between similarity and error was found",
             };
             format!(

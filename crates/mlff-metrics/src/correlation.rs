@@ -34,9 +34,10 @@ impl CorrelationMethod {
 pub struct Correlation {
     /// Coefficient in [−1, 1].
     pub coefficient: f64,
-    /// Two-sided p-value from t = r·√((n−2)/(1−r²)) with n − 2 degrees of freedom (exact for
-    /// Pearson on bivariate normal data; the usual large-sample approximation for Spearman,
-    /// as in scipy).
+    /// Two-sided p-value. Pearson: from t = r·√((n−2)/(1−r²)) with n − 2 degrees of freedom
+    /// (exact on bivariate normal data). Spearman: exact over all n! orderings of the ranks
+    /// for n ≤ [`EXACT_SPEARMAN_MAX_N`] (with n = 4, even ρ = ±1 has p = 1/12), else the
+    /// large-sample t approximation, as in scipy.
     pub p_value: f64,
     /// Number of pairs.
     pub n: usize,
@@ -75,6 +76,15 @@ pub fn pooled_correlation(parts: &[Correlation], level: f64) -> Result<Estimate>
             got: c.n,
         });
     }
+    if first.method == CorrelationMethod::Spearman
+        && let Some(c) = parts.iter().find(|c| c.n < SPEARMAN_INTERVAL_MIN_N)
+    {
+        return Err(MetricsError::TooFewPoints {
+            what: "Fisher-z interval of a Spearman correlation".into(),
+            needed: SPEARMAN_INTERVAL_MIN_N,
+            got: c.n,
+        });
+    }
     let z_quantile = normal_quantile(level)?;
     let n: usize = parts.iter().map(|c| c.n).sum();
     let exact = |r: f64| Estimate {
@@ -110,6 +120,13 @@ pub fn pooled_correlation(parts: &[Correlation], level: f64) -> Result<Estimate>
     })
 }
 
+/// Largest n whose Spearman p-value is computed exactly, by enumerating all n! orderings.
+pub const EXACT_SPEARMAN_MAX_N: usize = 9;
+
+/// Smallest n with a Fisher-z interval for Spearman's ρ: its variance approximation
+/// (1.06 / (n − 3), Fieller, Hartley & Pearson 1957) is for n ≥ 10.
+pub const SPEARMAN_INTERVAL_MIN_N: usize = 10;
+
 /// Pearson's product-moment correlation of `x` and `y`.
 pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
     check_pairs(x, y)?;
@@ -120,8 +137,55 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
 /// Spearman's rank correlation (Pearson on ranks; ties get their average rank).
 pub fn spearman(x: &[f64], y: &[f64]) -> Result<Correlation> {
     check_pairs(x, y)?;
-    let r = pearson_coefficient(&average_ranks(x), &average_ranks(y))?;
-    Ok(with_p_value(r, x.len(), CorrelationMethod::Spearman))
+    let (rx, ry) = (average_ranks(x), average_ranks(y));
+    let r = pearson_coefficient(&rx, &ry)?;
+    let mut c = with_p_value(r, x.len(), CorrelationMethod::Spearman);
+    if x.len() <= EXACT_SPEARMAN_MAX_N {
+        c.p_value = exact_rank_p_value(&rx, &ry, r);
+    }
+    Ok(c)
+}
+
+/// Two-sided permutation p-value of a rank correlation: the share of all orderings of `ry`
+/// whose |ρ| is at least |`r`| (ties keep their average ranks, so this is exact with ties).
+fn exact_rank_p_value(rx: &[f64], ry: &[f64], r: f64) -> f64 {
+    let n = rx.len();
+    let mean = (n as f64 + 1.0) / 2.0;
+    let cx: Vec<f64> = rx.iter().map(|v| v - mean).collect();
+    let cy: Vec<f64> = ry.iter().map(|v| v - mean).collect();
+    let sxx: f64 = cx.iter().map(|v| v * v).sum();
+    let syy: f64 = cy.iter().map(|v| v * v).sum();
+    let scale = (sxx * syy).sqrt();
+    let threshold = r.abs() * scale - 1e-9 * scale.max(1.0);
+    // Heap's algorithm over the positions of y's ranks.
+    let mut perm = cy.clone();
+    let mut c = vec![0usize; n];
+    let (mut extreme, mut total) = (0u64, 0u64);
+    let mut count = |p: &[f64]| {
+        let dot: f64 = cx.iter().zip(p).map(|(a, b)| a * b).sum();
+        total += 1;
+        if dot.abs() >= threshold {
+            extreme += 1;
+        }
+    };
+    count(&perm);
+    let mut i = 0;
+    while i < n {
+        if c[i] < i {
+            if i % 2 == 0 {
+                perm.swap(0, i);
+            } else {
+                perm.swap(c[i], i);
+            }
+            count(&perm);
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+    extreme as f64 / total as f64
 }
 
 /// Ranks 1..=n of `values`, tied values sharing the mean of their ranks.

@@ -49,7 +49,8 @@ pub use bootstrap::{
     BootstrapOptions, ConfidenceInterval, ScoreIntervals, Statistic, bootstrap_ci, percentile,
 };
 pub use correlation::{
-    Correlation, CorrelationMethod, average_ranks, pearson, pooled_correlation, spearman,
+    Correlation, CorrelationMethod, EXACT_SPEARMAN_MAX_N, SPEARMAN_INTERVAL_MIN_N, average_ranks,
+    pearson, pooled_correlation, spearman,
 };
 pub use error::{MetricsError, Result};
 pub use inference::{

@@ -223,7 +223,20 @@ fn exact_correlations_and_fit() {
     let perfect = pearson(&x, &[2.0, 4.0, 6.0, 8.0]).unwrap();
     assert!((perfect.coefficient - 1.0).abs() < 1e-15 && perfect.p_value < 1e-10);
     let anti = spearman(&x, &[10.0, 3.0, 2.0, -5.0]).unwrap();
-    assert!((anti.coefficient + 1.0).abs() < 1e-15 && anti.p_value < 1e-10);
+    // With 4 points, 2 of the 24 orderings are perfectly (anti-)monotone: p = 1/12 exactly,
+    // not the t approximation's ≈ 0, and no Fisher-z interval is claimed.
+    assert!((anti.coefficient + 1.0).abs() < 1e-15);
+    assert!(
+        (anti.p_value - 1.0 / 12.0).abs() < 1e-15,
+        "{}",
+        anti.p_value
+    );
+    assert!(anti.interval(0.95).is_err());
+    // Exact p-values by enumeration agree with a direct count: ρ of [1 2 3 4 5] against
+    // [2 1 4 3 5] is 0.8; 16 of the 120 orderings have |ρ| ≥ 0.8 (Σd² ≤ 4 or ≥ 36).
+    let c = spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]).unwrap();
+    assert!((c.coefficient - 0.8).abs() < 1e-12);
+    assert!((c.p_value - 16.0 / 120.0).abs() < 1e-12, "{}", c.p_value);
     // error = 2·n^−0.5 exactly: slope −0.5, zero residual.
     let sizes = [100.0, 400.0, 1600.0];
     let errors: Vec<f64> = sizes.iter().map(|n: &f64| 2.0 * n.powf(-0.5)).collect();
