@@ -319,6 +319,14 @@ fn trend_sentence(
         (true, false) => format!(
             "{molecule}: windows far from the test segment generalise better here ({detail})."
         ),
+        // The two tests disagree: say so rather than let "p = 0.006" stand beside "none found".
+        (false, _) if test.significant(1.0 - test.slope.level) || test.slope.excludes(0.0) => {
+            format!(
+                "{molecule}: the evidence on the distance to the test segment is mixed — the \
+                 permutation test of the trend and the slope's interval disagree — so no \
+                 dependence is claimed ({detail})."
+            )
+        }
         (false, _) => format!(
             "{molecule}: no significant dependence of the error on the distance to the test \
              segment was found ({detail})."
