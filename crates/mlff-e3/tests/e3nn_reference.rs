@@ -1,4 +1,5 @@
-//! Spherical harmonics, Wigner 3j and Wigner D against e3nn 0.6.0 (`fixtures/e3nn_reference.npz`).
+//! Spherical harmonics, Wigner 3j and Wigner D against e3nn 0.6.0 (`fixtures/e3nn_reference.npz`,
+//! made by `fixtures/make_e3nn_reference.py`; provenance in `fixtures/e3nn_reference.json`).
 
 mod common;
 
