@@ -1,13 +1,21 @@
-//! Equality with DScribe 2.1.2 on `../shared/fixtures/soap_dscribe_ethanol.npz` (6 ethanol
-//! frames, gto, r_cut 5, n_max 8, l_max 6, sigma 0.5; average off / inner / outer).
+//! Equality with DScribe 2.1.2 on `fixtures/soap_dscribe_ethanol.npz` (6 ethanol frames, gto,
+//! r_cut 5, n_max 8, l_max 6, sigma 0.5; average off / inner / outer), made by the project's
+//! `fixtures/make_soap_dscribe.py` (provenance in `fixtures/soap_dscribe_ethanol.json`).
 
 use mlff_soap::{Average, Soap, SoapParams};
 use ndarray::{Array1, Array3, ArrayD, IxDyn};
 use std::path::PathBuf;
 
-/// `../shared` seen from the repository root; `MLFF_SHARED_DIR` overrides it (for checkouts
-/// such as git worktrees that live elsewhere). Missing data fails the test loudly.
+/// The repository's fixture; else `../shared`'s (seen from the repository root;
+/// `MLFF_SHARED_DIR` overrides it). Missing data fails the test loudly.
 fn fixture_path() -> PathBuf {
+    let own = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/soap_dscribe_ethanol.npz"
+    ));
+    if own.is_file() {
+        return own;
+    }
     let shared = std::env::var_os("MLFF_SHARED_DIR").map_or_else(
         || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
         PathBuf::from,
