@@ -500,3 +500,19 @@ fn invalid_values_are_named_by_field() {
         "{e}"
     );
 }
+
+/// Found by fuzzing (`fuzz/regressions/npz-huge-atom-count.bin`): an atom count of 10^17 on the
+/// count line used to reserve memory for that many atoms and abort; now the missing atom lines
+/// are reported.
+#[test]
+fn an_absurd_atom_count_is_an_error_not_an_abort() {
+    let (_d, path) = temp("huge.xyz");
+    std::fs::write(&path, "111111111111111111\ncomment\nH 0 0 0\n").unwrap();
+    let e = load(&path).unwrap_err();
+    assert!(matches!(e, DataError::Parse { .. }), "{e}");
+    let fuzzed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions/npz-huge-atom-count.bin");
+    let copy = path.with_file_name("fuzzed.npz");
+    std::fs::copy(&fuzzed, &copy).unwrap();
+    assert!(load(&copy).is_err());
+}

@@ -264,10 +264,14 @@ fn read_frame(
         .map(|e| parse_float(lines, e, comment_no, "the energy"))
         .transpose()?;
     let width = columns.iter().map(|c| c.count).sum::<usize>();
+    // The count line is the file's claim, not a fact: reserve no more than a large molecule
+    // needs (a corrupt count like 10^17 would otherwise abort the allocator); the atom lines
+    // themselves then prove it, or end the file early with an error.
+    let reserve = n.min(MAX_PREALLOCATED_ATOMS);
     let mut frame = RawFrame {
-        species: Vec::with_capacity(n),
-        positions: Vec::with_capacity(3 * n),
-        forces: forces_col.as_ref().map(|_| Vec::with_capacity(3 * n)),
+        species: Vec::with_capacity(reserve),
+        positions: Vec::with_capacity(3 * reserve),
+        forces: forces_col.as_ref().map(|_| Vec::with_capacity(3 * reserve)),
         energy,
         info,
     };
@@ -460,6 +464,9 @@ pub(crate) fn parse_length_unit(name: &str) -> Option<LengthUnit> {
         _ => None,
     }
 }
+
+/// Atoms per frame reserved ahead of reading them (larger frames grow as they are read).
+const MAX_PREALLOCATED_ATOMS: usize = 1 << 16;
 
 fn quote(value: &str) -> String {
     if value.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '"' || c == '=') {
