@@ -2,14 +2,10 @@
 
 use mlff_data::format::NpzReader;
 use mlff_nequip::{Checkpoint, Nequip, NequipConfig, NumFeatures, graph_of, load_nequip_dir};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared"));
-    assert!(dir.is_dir(), "../shared is missing: {}", dir.display());
-    dir
-}
+mod common;
 
 fn xtask(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -39,8 +35,10 @@ fn read(path: &Path, key: &str) -> Vec<f64> {
 
 #[test]
 fn nequip_export_evaluates_a_real_md17_file_in_frame_order() {
-    let model_dir = shared().join("fixtures/nequip_ethanol");
-    let data = shared().join("data/md17_ethanol_first2000.npz");
+    let model_dir = common::nequip_ethanol();
+    let Some(data) = mlff_testkit::third_party("md17_ethanol_first2000.npz") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pred.npz");
     let (ok, text) = xtask(&[
@@ -132,9 +130,9 @@ fn our_checkpoint_evaluates_an_extxyz_file_and_bad_paths_fail_clearly() {
 
 #[test]
 fn device_emulated_matches_cpu_and_cuda_without_a_gpu_is_a_clear_error() {
-    let model_dir = shared().join("fixtures/nequip_ethanol");
-    let data = shared().join("data/md17_ethanol_first2000.npz");
+    let model_dir = common::nequip_ethanol();
     let dir = tempfile::tempdir().unwrap();
+    let data = common::generated_ethanol(dir.path(), 8);
     let run = |device: &str, out: &Path| {
         xtask(&[
             "eval",

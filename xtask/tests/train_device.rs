@@ -2,22 +2,17 @@
 //! train the same model as the CPU, and `cuda` without a GPU is a clear error.
 
 use mlff_nequip::Checkpoint;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared"));
-    assert!(dir.is_dir(), "../shared is missing: {}", dir.display());
-    dir
-}
+mod common;
 
-fn train(config: &Path, out: &Path, device: &str) -> (bool, String) {
-    let data = shared().join("data/md17_ethanol_first2000.npz");
+fn train(config: &Path, data: &Path, out: &Path, device: &str) -> (bool, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["train", "--config"])
         .arg(config)
         .arg("--data")
-        .arg(&data)
+        .arg(data)
         .args([
             "--train-idx",
             "0,50,100,150",
@@ -50,10 +45,11 @@ fn training_on_the_emulated_device_matches_the_cpu_run() {
          forces: 1.0\n",
     )
     .unwrap();
+    let data = common::generated_ethanol(dir.path(), 260);
     let (cpu, emu) = (dir.path().join("cpu"), dir.path().join("emulated"));
-    let (ok, text) = train(&config, &cpu, "cpu");
+    let (ok, text) = train(&config, &data, &cpu, "cpu");
     assert!(ok, "{text}");
-    let (ok, text) = train(&config, &emu, "emulated");
+    let (ok, text) = train(&config, &data, &emu, "emulated");
     assert!(ok, "{text}");
     assert!(
         text.contains("CPU emulation of the CUDA kernels"),
@@ -76,7 +72,7 @@ fn training_on_the_emulated_device_matches_the_cpu_run() {
     assert!(worst < 1e-8, "device-trained weights differ by {worst:e}");
 
     if mlff_cuda::CudaBackend::new(0).is_err() {
-        let (ok, text) = train(&config, &dir.path().join("gpu"), "cuda");
+        let (ok, text) = train(&config, &data, &dir.path().join("gpu"), "cuda");
         assert!(!ok && text.contains("--device cuda"), "{text}");
         assert!(!text.contains("panicked"), "{text}");
         assert!(

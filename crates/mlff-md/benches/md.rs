@@ -46,16 +46,14 @@ fn trajectory_generation(c: &mut Criterion) {
 }
 
 fn sgdml_energy_forces(c: &mut Criterion) {
-    let shared = std::env::var_os("MLFFBENCH_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    let path = shared.join("data/sgdml/ethanol.npz");
+    // Third-party model: the benchmark is skipped with a notice where it is absent.
+    let Some(path) = mlff_testkit::third_party("sgdml/ethanol.npz") else {
+        return;
+    };
+    let model = SgdmlModel::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut group = c.benchmark_group("sgdml");
     group.sample_size(20);
     group.bench_function("ethanol_energy_forces", |b| {
-        // Loaded here so that a filtered run (e.g. `-- uff`) needs no shared data.
-        let model = SgdmlModel::load(&path)
-            .unwrap_or_else(|e| panic!("{} (set MLFFBENCH_SHARED): {e}", path.display()));
         let pos = model.training_geometry(0).unwrap();
         let mut forces = vec![[0.0; 3]; pos.len()];
         b.iter(|| model.energy_forces(black_box(&pos), &mut forces).unwrap())

@@ -1,10 +1,9 @@
-//! sGDML evaluator against the models in `../shared/data/sgdml`: the paracetamol golden test
+//! sGDML evaluator against the models in `../shared/data/sgdml` (third-party; each test skips
+//! with a notice where they are absent, `mlff_testkit::third_party`): the paracetamol golden test
 //! (DFT forces `TG` at geometries `R`), finite-difference forces, and every model loading.
 
 use mlff_md::npz::read_numeric_array;
 use mlff_md::{Potential, SgdmlModel, Vec3, evaluate_frames};
-
-mod common;
 
 fn frame(data: &[f64], t: usize, n: usize) -> Vec<Vec3> {
     data[t * 3 * n..(t + 1) * 3 * n]
@@ -15,7 +14,9 @@ fn frame(data: &[f64], t: usize, n: usize) -> Vec<Vec3> {
 
 #[test]
 fn paracetamol_reproduces_dft_forces() {
-    let path = common::shared_dir().join("data/sgdml/paracetamol.npz");
+    let Some(path) = mlff_testkit::third_party("sgdml/paracetamol.npz") else {
+        return;
+    };
     let model = SgdmlModel::load(&path).unwrap();
     assert_eq!(model.atomic_numbers().len(), 20);
     let r = read_numeric_array(&path, "R").unwrap();
@@ -46,7 +47,9 @@ fn paracetamol_reproduces_dft_forces() {
 
 #[test]
 fn forces_are_the_gradient_of_the_energy() {
-    let path = common::shared_dir().join("data/sgdml/paracetamol.npz");
+    let Some(path) = mlff_testkit::third_party("sgdml/paracetamol.npz") else {
+        return;
+    };
     let model = SgdmlModel::load(&path).unwrap();
     let r = read_numeric_array(&path, "R").unwrap();
     let mut pos = frame(&r.data, 3, 20);
@@ -80,7 +83,9 @@ fn forces_are_the_gradient_of_the_energy() {
 
 #[test]
 fn every_model_loads_and_is_finite_at_its_training_geometry() {
-    let dir = common::shared_dir().join("data/sgdml");
+    let Some(dir) = mlff_testkit::third_party("sgdml") else {
+        return;
+    };
     let names = [
         "aspirin",
         "ethanol",
@@ -123,7 +128,9 @@ fn bad_model_files_are_typed_errors() {
         Err(mlff_md::MdError::Io { .. })
     ));
     // An npz that is not an sGDML model (the MD17 ethanol data) lacks the model arrays.
-    let data = common::shared_dir().join("data/md17_ethanol_first2000.npz");
+    let Some(data) = mlff_testkit::third_party("md17_ethanol_first2000.npz") else {
+        return;
+    };
     assert!(matches!(
         SgdmlModel::load(&data),
         Err(mlff_md::MdError::NpzFormat { .. })
@@ -132,7 +139,10 @@ fn bad_model_files_are_typed_errors() {
 
 #[test]
 fn evaluation_does_not_depend_on_the_thread_count() {
-    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let Some(path) = mlff_testkit::third_party("sgdml/ethanol.npz") else {
+        return;
+    };
+    let model = SgdmlModel::load(&path).unwrap();
     let pos = model.training_geometry(7).unwrap();
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -150,7 +160,10 @@ fn evaluation_does_not_depend_on_the_thread_count() {
 
 #[test]
 fn langevin_md_with_an_sgdml_model_stays_intact() {
-    let model = SgdmlModel::load(&common::shared_dir().join("data/sgdml/ethanol.npz")).unwrap();
+    let Some(path) = mlff_testkit::third_party("sgdml/ethanol.npz") else {
+        return;
+    };
+    let model = SgdmlModel::load(&path).unwrap();
     let start = model.training_geometry(0).unwrap();
     let config = mlff_md::TrajectoryConfig {
         equilibration_steps: 200,

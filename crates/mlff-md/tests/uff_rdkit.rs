@@ -1,4 +1,4 @@
-//! RDKit parity of UFF against `../shared/fixtures/uff_rdkit.json`: per-term parameters,
+//! RDKit parity of UFF against `fixtures/uff_rdkit.json` (made by `fixtures/make_uff_rdkit.py`): per-term parameters,
 //! energies (1e-6 kcal/mol) and central-difference forces (1e-4 kcal/mol/Å).
 
 use std::collections::HashMap;
@@ -6,12 +6,10 @@ use std::collections::HashMap;
 use mlff_md::{Molecule, Potential, UffPotential, Vec3};
 use serde_json::Value;
 
-mod common;
-
 fn fixture() -> Value {
-    let path = common::shared_dir().join("fixtures/uff_rdkit.json");
+    let path = mlff_testkit::fixture("uff_rdkit.json");
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("shared fixture {} unreadable: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("fixture {} unreadable: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture is JSON")
 }
 

@@ -1,4 +1,4 @@
-//! Parity with pip nequip 0.19.1 (`../shared/fixtures/nequip_ethanol/`): the definition of
+//! Parity with pip nequip 0.19.1 (`fixtures/nequip_ethanol/`, `fixtures/make_nequip_ethanol.py`): the definition of
 //! "it is NequIP". Every module output the fixture recorded, the energies and the forces.
 
 use mlff_data::format::NpzReader;
@@ -6,16 +6,7 @@ use mlff_nequip::{AtomicGraph, Nequip, backward, forward, load_nequip_dir};
 use std::path::PathBuf;
 
 fn fixture_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/nequip_ethanol"
-    ));
-    assert!(
-        dir.is_dir(),
-        "fixture directory {} is missing",
-        dir.display()
-    );
-    dir
+    mlff_testkit::fixture("nequip_ethanol")
 }
 
 fn floats(reader: &mut NpzReader, key: &str) -> Vec<f64> {

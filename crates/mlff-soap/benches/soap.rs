@@ -1,6 +1,6 @@
 //! Per-atom SOAP time for ethanol and aspirin at (r_cut 5, n_max 8, l_max 6, sigma 0.5).
 //!
-//! Frames come from `../shared/data/extxyz/*.xyz` (or `$MLFF_SHARED_DIR/data/extxyz`) when
+//! Frames come from `../shared/data/extxyz/*.xyz` (or `$MLFFBENCH_SHARED/data/extxyz`) when
 //! present; otherwise a seeded random compact cluster with the molecule's composition is used
 //! (for molecules this small every atom is inside the 6.9 Å neighbour cutoff either way, so the
 //! work per atom is the same). Throughput is reported per atom.
@@ -18,13 +18,6 @@ struct Frames {
     numbers: Array1<u32>,
     positions: Array3<f64>,
     source: String,
-}
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("MLFF_SHARED_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
-        PathBuf::from,
-    )
 }
 
 fn atomic_number(symbol: &str) -> Option<u32> {
@@ -104,7 +97,9 @@ fn composition(counts: &[(u32, usize)]) -> Vec<u32> {
 }
 
 fn molecules() -> Vec<(&'static str, Frames)> {
-    let dir = shared_dir().join("data/extxyz");
+    let dir = mlff_testkit::shared_dir()
+        .unwrap_or_default()
+        .join("data/extxyz");
     let ethanol = read_xyz(&dir.join("ethanol_md17_2000_random.xyz"), 10)
         .unwrap_or_else(|| generated(&composition(&[(6, 2), (8, 1), (1, 6)]), 2.2, 1));
     let aspirin = read_xyz(&dir.join("aspirin_ccsd_15.xyz"), 10)

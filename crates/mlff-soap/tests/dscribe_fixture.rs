@@ -6,26 +6,9 @@ use mlff_soap::{Average, Soap, SoapParams};
 use ndarray::{Array1, Array3, ArrayD, IxDyn};
 use std::path::PathBuf;
 
-/// The repository's fixture; else `../shared`'s (seen from the repository root;
-/// `MLFF_SHARED_DIR` overrides it). Missing data fails the test loudly.
+/// The committed fixture (`mlff_testkit::fixture`).
 fn fixture_path() -> PathBuf {
-    let own = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/soap_dscribe_ethanol.npz"
-    ));
-    if own.is_file() {
-        return own;
-    }
-    let shared = std::env::var_os("MLFF_SHARED_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
-        PathBuf::from,
-    );
-    assert!(
-        shared.is_dir(),
-        "shared reference data not found at {} — these tests need ../shared (or MLFF_SHARED_DIR)",
-        shared.display()
-    );
-    shared.join("fixtures/soap_dscribe_ethanol.npz")
+    mlff_testkit::fixture("soap_dscribe_ethanol.npz")
 }
 
 struct Fixture {

@@ -1,18 +1,13 @@
-//! pip nequip 0.19.1's ethanol fixture (`../shared/fixtures/nequip_ethanol/`): the model, the
+//! pip nequip 0.19.1's ethanol fixture (`fixtures/nequip_ethanol/`): the model, the
 //! graph nequip evaluated (its own edges) and its outputs.
 #![allow(dead_code)]
 
 use mlff_data::format::NpzReader;
 use mlff_nequip::{AtomicGraph, Nequip, load_nequip_dir};
-use std::path::PathBuf;
 
 /// The fixture's model, graph, and expected `(total_energy, forces)`.
 pub fn nequip_ethanol() -> (Nequip, AtomicGraph, Vec<f64>, Vec<f64>) {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/nequip_ethanol"
-    ));
-    assert!(dir.is_dir(), "fixture {} is missing", dir.display());
+    let dir = mlff_testkit::fixture("nequip_ethanol");
     let model = load_nequip_dir(&dir).unwrap();
     let mut inputs = NpzReader::open(&dir.join("inputs.npz")).unwrap();
     let mut ints = |k: &str| -> Vec<usize> {

@@ -165,17 +165,3 @@ impl<O: Objective> Objective for FailsAtStep<'_, O> {
         self.inner.evaluate(w, indices)
     }
 }
-
-/// The shared reference data directory: `$MLFFBENCH_SHARED` if set (git worktrees that do not
-/// sit next to `shared/`), else `<workspace>/../shared`. Fails loudly when missing.
-pub fn shared_dir() -> std::path::PathBuf {
-    let dir = std::env::var_os("MLFFBENCH_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    assert!(
-        dir.is_dir(),
-        "shared reference directory {} is missing (set MLFFBENCH_SHARED to override)",
-        dir.display()
-    );
-    dir
-}
