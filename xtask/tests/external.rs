@@ -4,11 +4,7 @@
 //! notice when missing, unless `MLFFBENCH_REQUIRE_ASE=1` (CI).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn python() -> String {
-    std::env::var("MLFFBENCH_PYTHON").unwrap_or_else(|_| "python3".into())
-}
+use std::process::{Command, Output};
 
 fn xtask(args: &[&str], path_first: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -44,20 +40,9 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn the_example_card_benchmarks_through_the_command_line() {
-    let python = python();
-    let found = Command::new(&python)
-        .args(["-c", "import ase.calculators.socketio, numpy"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("MLFFBENCH_REQUIRE_ASE").as_deref() != Ok("1"),
-            "MLFFBENCH_REQUIRE_ASE=1 but {python} has no ase"
-        );
-        eprintln!("SKIPPED: no Python with ase (set MLFFBENCH_PYTHON or pip install ase)");
+    let Some(python) = mlff_testkit::python_with(&["ase.calculators.socketio", "numpy"]) else {
         return;
-    }
+    };
     // A directory whose `python3` is the interpreter with ase.
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");

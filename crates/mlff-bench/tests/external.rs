@@ -13,30 +13,11 @@ use mlff_bench::external::ExternalCard;
 use mlff_bench::store::{CellResult, RunDir};
 use mlff_bench::{ModelSpec, Plan, RunRequest};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-fn python() -> String {
-    std::env::var("MLFFBENCH_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
+/// Whether a Python with ASE is there (else the test skips, saying so; CI requires it).
 fn ase_available() -> bool {
-    let found = Command::new(python())
-        .args(["-c", "import ase.calculators.socketio, numpy"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("MLFFBENCH_REQUIRE_ASE").as_deref() != Ok("1"),
-            "MLFFBENCH_REQUIRE_ASE=1 but `{} -c 'import ase'` fails",
-            python()
-        );
-        eprintln!(
-            "SKIPPED: no Python with ase and numpy (set MLFFBENCH_PYTHON or pip install ase)"
-        );
-    }
-    found
+    mlff_testkit::python_with(&["ase.calculators.socketio", "numpy"]).is_some()
 }
 
 fn example_dir() -> PathBuf {
@@ -102,7 +83,7 @@ fn card(dir: &Path, name: &str, body: &str) -> ExternalCard {
 }
 
 fn pair_card(dir: &Path) -> ExternalCard {
-    let py = python();
+    let py = mlff_testkit::python();
     card(
         dir,
         "ase-pair",
@@ -230,7 +211,7 @@ fn failed_cell(card: ExternalCard) -> String {
 }
 
 fn faulty_card(dir: &Path, name: &str, serve_tail: &str, extra: &str) -> ExternalCard {
-    let py = python();
+    let py = mlff_testkit::python();
     card(
         dir,
         name,
@@ -264,7 +245,7 @@ fn servers_that_never_connect_or_exit_at_start_fail_their_cell_clearly() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let py = python();
+    let py = mlff_testkit::python();
     let never = card(
         dir.path(),
         "never",
@@ -319,7 +300,7 @@ fn a_server_killed_mid_run_leaves_a_failure_record_and_a_rerun_resumes() {
     // The first server of the run dies at its 11th evaluation; later ones are healthy.
     let marker = dir.path().join("crash-once");
     std::fs::write(&marker, "").unwrap();
-    let py = python();
+    let py = mlff_testkit::python();
     let crash_once = card(
         dir.path(),
         "crash-once",

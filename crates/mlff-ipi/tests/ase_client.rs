@@ -7,25 +7,9 @@ use mlff_ipi::{Address, Listener, Vec3};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn python() -> String {
-    std::env::var("MLFFBENCH_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
+/// Whether a Python with ASE is there (else the test skips, saying so; CI requires it).
 fn ase_available() -> bool {
-    let found = Command::new(python())
-        .args(["-c", "import ase.calculators.socketio"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("MLFFBENCH_REQUIRE_ASE").as_deref() != Ok("1"),
-            "MLFFBENCH_REQUIRE_ASE=1 but `{} -c 'import ase'` fails",
-            python()
-        );
-        eprintln!("SKIPPED: no Python with ase (set MLFFBENCH_PYTHON or pip install ase)");
-    }
-    found
+    mlff_testkit::python_with(&["ase.calculators.socketio"]).is_some()
 }
 
 const CLIENT: &str = r#"
@@ -63,7 +47,7 @@ fn ase_socket_client_with_emt_matches_emt() {
         .collect();
     let name = format!("mlff_ipi_test_{}", std::process::id());
     let listener = Listener::bind(&Address::ase_unix(&name)).unwrap();
-    let mut child = Command::new(python())
+    let mut child = Command::new(mlff_testkit::python())
         .args(["-c", CLIENT, &name, &serde_like(&frames)])
         .stdout(Stdio::piped())
         .spawn()

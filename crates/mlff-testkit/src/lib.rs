@@ -86,11 +86,16 @@ pub fn third_party(rel: &str) -> Option<PathBuf> {
     None
 }
 
+/// The Python interpreter the tests run: `$MLFFBENCH_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("MLFFBENCH_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
 /// A Python interpreter that imports every module in `modules` (`$MLFFBENCH_PYTHON`, else
 /// `python3`), or `None` after printing why the test skips. With `MLFFBENCH_REQUIRE_ASE=1` a
 /// missing interpreter or module fails the test instead.
 pub fn python_with(modules: &[&str]) -> Option<String> {
-    let python = std::env::var("MLFFBENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = python();
     let imports = format!("import {}", modules.join(", "));
     if imports_work(&python, &imports) {
         return Some(python);
