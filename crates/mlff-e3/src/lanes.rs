@@ -182,7 +182,7 @@ pub(crate) fn sum_lanes<T: Scalar, const W: usize>(mut a: [T; W]) -> T {
 }
 
 /// `Σ a[n] b[n]` with `W` lane accumulators, then the remainder, in a fixed order.
-#[inline]
+#[inline(always)]
 pub(crate) fn dot<T: Scalar, const W: usize>(a: &[T], b: &[T]) -> T {
     let (ac, ar) = a.as_chunks::<W>();
     let (bc, br) = b[..a.len()].as_chunks::<W>();
@@ -198,7 +198,7 @@ pub(crate) fn dot<T: Scalar, const W: usize>(a: &[T], b: &[T]) -> T {
 }
 
 /// `y += a · x` over slices of equal length.
-#[inline]
+#[inline(always)]
 pub(crate) fn axpy<T: Scalar>(y: &mut [T], a: T, x: &[T]) {
     for (d, &s) in y.iter_mut().zip(x) {
         *d += a * s;
@@ -238,6 +238,7 @@ const ROW_GROUP: usize = 4;
 #[allow(clippy::needless_range_loop)]
 /// `C += A · B` for small dense matrices (`C`: `a.rows × b.cols`, contiguous with row stride
 /// `ldc`), tiled as `ROW_GROUP` rows × `W` columns of register accumulators.
+#[inline(always)]
 pub(crate) fn gemm_acc<T: Scalar, const W: usize>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,

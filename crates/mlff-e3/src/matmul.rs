@@ -244,6 +244,7 @@ macro_rules! impl_faer_matmul {
                     faer::Accum::Replace
                 };
                 faer::linalg::matmul::matmul(fc, accum, fa, fb, alpha as $t, faer::Par::Seq);
+                crate::simd::clear_upper_state();
             }
             #[inline(always)]
             fn is_zero(&self) -> bool {

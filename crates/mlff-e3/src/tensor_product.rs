@@ -24,6 +24,7 @@ use crate::irreps::{Irrep, Irreps, MulIrrep};
 use crate::lanes::tile_width;
 use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
+use crate::simd::{Isa, SimdKernel};
 use crate::wigner::{triangle, wigner_3j};
 
 /// How the channels of the two inputs are connected to the output channels.
@@ -445,29 +446,17 @@ impl TensorProduct {
         weights: Weights<'_, T>,
         out: &mut [T],
     ) {
-        let (d1, d2, dout) = (
-            self.irreps_in1.dim(),
-            self.irreps_in2.dim(),
-            self.irreps_out.dim(),
-        );
-        let wn = self.weight_numel;
-        out.par_chunks_mut(CHUNK * dout)
+        let job = BatchForward::<T, W> {
+            tp: self,
+            groups,
+            x1,
+            x2,
+            weights,
+        };
+        let isa = Isa::detected();
+        out.par_chunks_mut(CHUNK * self.irreps_out.dim())
             .enumerate()
-            .for_each(|(chunk, out)| {
-                let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
-                for (s, o) in out.chunks_exact_mut(dout).enumerate() {
-                    let z = chunk * CHUNK + s;
-                    o.fill(T::zero());
-                    kernel::forward_sample(
-                        groups,
-                        &x1[z * d1..(z + 1) * d1],
-                        &x2[z * d2..(z + 1) * d2],
-                        sample_weights(weights, z, wn),
-                        o,
-                        &mut scratch,
-                    );
-                }
-            });
+            .for_each(|chunk| isa.run(&job, chunk));
     }
 
     /// Allocating convenience wrapper of [`Self::forward`].
@@ -537,44 +526,18 @@ impl TensorProduct {
         grad_out: &[T],
         (grad_x1, grad_x2, grad_weights): (&mut [T], &mut [T], &mut [T]),
     ) {
-        let (d1, d2, dout) = (
-            self.irreps_in1.dim(),
-            self.irreps_in2.dim(),
-            self.irreps_out.dim(),
-        );
+        let (d1, d2) = (self.irreps_in1.dim(), self.irreps_in2.dim());
         let wn = self.weight_numel;
-        let shared = matches!(weights, Weights::Shared(_));
-        let run_chunk = |chunk: usize, gx1: &mut [T], gx2: &mut [T], gw: &mut [T]| {
-            let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
-            for (s, (gx1, gx2)) in gx1
-                .chunks_exact_mut(d1)
-                .zip(gx2.chunks_exact_mut(d2))
-                .enumerate()
-            {
-                let z = chunk * CHUNK + s;
-                let gw_row = if shared {
-                    &mut gw[..]
-                } else {
-                    &mut gw[s * wn..(s + 1) * wn]
-                };
-                gx1.fill(T::zero());
-                gx2.fill(T::zero());
-                let grads = SampleGrads {
-                    x1: gx1,
-                    x2: gx2,
-                    w: gw_row,
-                };
-                kernel::backward_sample(
-                    groups,
-                    (&x1[z * d1..(z + 1) * d1], &x2[z * d2..(z + 1) * d2]),
-                    sample_weights(weights, z, wn),
-                    &grad_out[z * dout..(z + 1) * dout],
-                    grads,
-                    &mut scratch,
-                );
-            }
+        let job = BatchBackward::<T, W> {
+            tp: self,
+            groups,
+            x1,
+            x2,
+            weights,
+            grad_out,
         };
-        if shared {
+        let isa = Isa::detected();
+        if matches!(weights, Weights::Shared(_)) {
             let total = sum_partials(
                 grad_x1
                     .par_chunks_mut(CHUNK * d1.max(1))
@@ -582,7 +545,7 @@ impl TensorProduct {
                     .enumerate()
                     .map(|(chunk, (gx1, gx2))| {
                         let mut gw = vec![T::zero(); wn];
-                        run_chunk(chunk, gx1, gx2, &mut gw);
+                        isa.run(&job, (chunk, gx1, gx2, &mut gw));
                         gw
                     }),
                 wn,
@@ -594,7 +557,102 @@ impl TensorProduct {
                 .zip(grad_x2.par_chunks_mut(CHUNK * d2.max(1)))
                 .zip(grad_weights.par_chunks_mut((CHUNK * wn).max(1)))
                 .enumerate()
-                .for_each(|(chunk, ((gx1, gx2), gw))| run_chunk(chunk, gx1, gx2, gw));
+                .for_each(|(chunk, ((gx1, gx2), gw))| isa.run(&job, (chunk, gx1, gx2, gw)));
+        }
+    }
+}
+
+/// The batched forward of one task: samples `chunk·CHUNK..`, their output rows.
+struct BatchForward<'r, 'a, T, const W: usize> {
+    tp: &'r TensorProduct,
+    groups: &'r [Vec<PathKernel<'a, T>>],
+    x1: &'r [T],
+    x2: &'r [T],
+    weights: Weights<'r, T>,
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for BatchForward<'_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    fn run(&self, (chunk, out): (usize, &mut [T])) {
+        let tp = self.tp;
+        let (d1, d2, dout) = (
+            tp.irreps_in1.dim(),
+            tp.irreps_in2.dim(),
+            tp.irreps_out.dim(),
+        );
+        let mut scratch = Scratch::<T, W>::new(&tp.paths, &tp.plans);
+        for (s, o) in out.chunks_exact_mut(dout).enumerate() {
+            let z = chunk * CHUNK + s;
+            o.fill(T::zero());
+            kernel::forward_sample(
+                self.groups,
+                &self.x1[z * d1..(z + 1) * d1],
+                &self.x2[z * d2..(z + 1) * d2],
+                sample_weights(self.weights, z, tp.weight_numel),
+                o,
+                &mut scratch,
+            );
+        }
+    }
+}
+
+/// One task's gradient rows `(chunk, ∂x1, ∂x2, ∂w)`: `∂w` per sample, or the task's partial
+/// sum when the weights are shared.
+type BatchGrads<'g, T> = (usize, &'g mut [T], &'g mut [T], &'g mut [T]);
+
+/// The batched backward of one task: samples `chunk·CHUNK..`.
+struct BatchBackward<'r, 'a, T, const W: usize> {
+    tp: &'r TensorProduct,
+    groups: &'r [Vec<PathKernel<'a, T>>],
+    x1: &'r [T],
+    x2: &'r [T],
+    weights: Weights<'r, T>,
+    grad_out: &'r [T],
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<BatchGrads<'_, T>> for BatchBackward<'_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    fn run(&self, (chunk, gx1, gx2, gw): BatchGrads<'_, T>) {
+        let tp = self.tp;
+        let (d1, d2, dout) = (
+            tp.irreps_in1.dim(),
+            tp.irreps_in2.dim(),
+            tp.irreps_out.dim(),
+        );
+        let wn = tp.weight_numel;
+        let shared = matches!(self.weights, Weights::Shared(_));
+        let mut scratch = Scratch::<T, W>::new(&tp.paths, &tp.plans);
+        for (s, (gx1, gx2)) in gx1
+            .chunks_exact_mut(d1)
+            .zip(gx2.chunks_exact_mut(d2))
+            .enumerate()
+        {
+            let z = chunk * CHUNK + s;
+            let gw_row = if shared {
+                &mut gw[..]
+            } else {
+                &mut gw[s * wn..(s + 1) * wn]
+            };
+            gx1.fill(T::zero());
+            gx2.fill(T::zero());
+            let grads = SampleGrads {
+                x1: gx1,
+                x2: gx2,
+                w: gw_row,
+            };
+            kernel::backward_sample(
+                self.groups,
+                (
+                    &self.x1[z * d1..(z + 1) * d1],
+                    &self.x2[z * d2..(z + 1) * d2],
+                ),
+                sample_weights(self.weights, z, wn),
+                &self.grad_out[z * dout..(z + 1) * dout],
+                grads,
+                &mut scratch,
+            );
         }
     }
 }
@@ -639,6 +697,7 @@ fn validate_instruction(
     Ok(())
 }
 
+#[inline(always)]
 fn sample_weights<T>(weights: Weights<'_, T>, z: usize, wn: usize) -> &[T] {
     match weights {
         Weights::Shared(w) => w,

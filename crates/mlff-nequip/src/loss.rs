@@ -13,6 +13,7 @@ use crate::architecture::Architecture;
 use crate::error::{NequipError, Result};
 use crate::evaluate::{backward, forward};
 use crate::graph::AtomicGraph;
+use mlff_e3::parallel::on_worker;
 use mlff_e3::{Dual, Scalar};
 use mlff_train::{BatchShape, LossFunction, LossParts};
 
@@ -81,6 +82,28 @@ impl<'a, T> CpuPasses<'a, T> {
 
 impl<T: Scalar> LossPasses for CpuPasses<'_, T> {
     fn energies_forces(&self, params: &[f64], graph: &AtomicGraph) -> Result<(Vec<f64>, Vec<f64>)> {
+        on_worker(|| self.energies_forces_on_worker(params, graph))
+    }
+
+    fn seeded_gradient(
+        &self,
+        params: &[f64],
+        graph: &AtomicGraph,
+        position_tangent: &[f64],
+        energy_tangent: &[f64],
+    ) -> Result<Vec<f64>> {
+        on_worker(|| {
+            self.seeded_gradient_on_worker(params, graph, position_tangent, energy_tangent)
+        })
+    }
+}
+
+impl<T: Scalar> CpuPasses<'_, T> {
+    fn energies_forces_on_worker(
+        &self,
+        params: &[f64],
+        graph: &AtomicGraph,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
         let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
         let (e, tape) = forward(self.arch, &p, graph, &pos)?;
@@ -92,7 +115,7 @@ impl<T: Scalar> LossPasses for CpuPasses<'_, T> {
         ))
     }
 
-    fn seeded_gradient(
+    fn seeded_gradient_on_worker(
         &self,
         params: &[f64],
         graph: &AtomicGraph,

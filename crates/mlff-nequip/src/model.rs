@@ -7,6 +7,7 @@ use crate::evaluate::{backward, forward};
 use crate::graph::AtomicGraph;
 use crate::types::TypeMap;
 use mlff_e3::Scalar;
+use mlff_e3::parallel::on_worker;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -157,6 +158,10 @@ impl Nequip {
 
     /// Energies and forces computed in the scalar type `T` (f32 or f64).
     pub fn predict_as<T: Scalar>(&self, graph: &AtomicGraph) -> Result<Prediction> {
+        on_worker(|| self.predict_on_worker::<T>(graph))
+    }
+
+    fn predict_on_worker<T: Scalar>(&self, graph: &AtomicGraph) -> Result<Prediction> {
         let params: Vec<T> = self.params.iter().map(|&v| T::from_f64(v)).collect();
         let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
         let (energies, tape) = forward(&self.arch, &params, graph, &pos)?;
@@ -170,9 +175,9 @@ impl Nequip {
 
     /// Energies only (no backward pass), in f64.
     pub fn energies_f64(&self, graph: &AtomicGraph) -> Result<Vec<f64>> {
-        Ok(forward(&self.arch, &self.params, graph, graph.positions())?
-            .0
-            .frames)
+        let (energies, _) =
+            on_worker(|| forward(&self.arch, &self.params, graph, graph.positions()))?;
+        Ok(energies.frames)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::graph::ScatterPlan;
 use crate::lanes::LaneTile;
 use crate::scalar::Scalar;
+use crate::simd::{Isa, SimdKernel};
 
 /// Atoms per rayon task.
 const ATOMS: usize = 4;
@@ -138,34 +139,21 @@ impl TensorProduct {
         edges: MessageEdges<'_>,
         out: &mut [T],
     ) {
-        let (d1, d2, dout, wn) = self.dims();
+        let (d1, _, dout, _) = self.dims();
         let tiled = UvuTiling::<T, W>::new(self, groups);
         let x1t = tiled.input.tile_rows(x1, d1);
-        let (ti, to) = (tiled.input.len(), tiled.output.len());
+        let job = UvuForward {
+            tp: self,
+            tiled: &tiled,
+            x1t: &x1t,
+            x2,
+            weights,
+            edges,
+        };
+        let isa = Isa::detected();
         out.par_chunks_mut(ATOMS * dout)
             .enumerate()
-            .for_each(|(chunk, out)| {
-                let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
-                let mut acc = vec![LaneTile::zero(); to];
-                for (s, o) in out.chunks_exact_mut(dout).enumerate() {
-                    acc.fill(LaneTile::zero());
-                    for &e in edges.by_target.segment(chunk * ATOMS + s) {
-                        let src = &x1t[edges.sources[e] * ti..][..ti];
-                        for (k, (bin, bout)) in tiled.paths() {
-                            kernel::uvu_forward_tiles(
-                                k,
-                                &src[bin.clone()],
-                                &x2[e * d2..(e + 1) * d2],
-                                &weights[e * wn..(e + 1) * wn],
-                                &mut acc[bout.clone()],
-                                &mut scratch,
-                            );
-                        }
-                    }
-                    o.fill(T::zero());
-                    tiled.output.add_to_row(&acc, o);
-                }
-            });
+            .for_each(|chunk| isa.run(&job, chunk));
     }
 
     fn convolve_tiled<T: Scalar, const W: usize>(
@@ -175,26 +163,19 @@ impl TensorProduct {
         edges: MessageEdges<'_>,
         out: &mut [T],
     ) {
-        let (d1, d2, dout, wn) = self.dims();
+        let dout = self.irreps_out.dim();
+        let job = TiledForward::<T, W> {
+            tp: self,
+            groups,
+            x1,
+            x2,
+            weights,
+            edges,
+        };
+        let isa = Isa::detected();
         out.par_chunks_mut(ATOMS * dout)
             .enumerate()
-            .for_each(|(chunk, out)| {
-                let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
-                for (s, o) in out.chunks_exact_mut(dout).enumerate() {
-                    o.fill(T::zero());
-                    for &e in edges.by_target.segment(chunk * ATOMS + s) {
-                        let src = edges.sources[e];
-                        kernel::forward_sample(
-                            groups,
-                            &x1[src * d1..(src + 1) * d1],
-                            &x2[e * d2..(e + 1) * d2],
-                            &weights[e * wn..(e + 1) * wn],
-                            o,
-                            &mut scratch,
-                        );
-                    }
-                }
-            });
+            .for_each(|chunk| isa.run(&job, chunk));
     }
 
     /// Vector–Jacobian products of [`Self::convolve`]: from `grad_out` (`nodes × dim_out`),
@@ -246,92 +227,56 @@ impl TensorProduct {
 
     /// The all-`uvu` backward over sources: in1 rows and output cotangents tiled once per
     /// node, each source's `∂x1` summed in tiles over its edges and converted back once.
-    #[allow(unsafe_code)]
     fn convolve_backward_uvu<T: Scalar, const W: usize>(
         &self,
         groups: &[Vec<PathKernel<'_, T>>],
         (x1, x2, weights, grad_out): BackwardInputs<'_, T>,
         edges: MessageEdges<'_>,
         grad_x1: &mut [T],
-        (gx2, gw): EdgeGrads<'_, T>,
+        edge_grads: EdgeGrads<'_, T>,
     ) {
-        let (d1, d2, dout, wn) = self.dims();
+        let (d1, _, dout, _) = self.dims();
         let tiled = UvuTiling::<T, W>::new(self, groups);
         let x1t = tiled.input.tile_rows(x1, d1);
         let gt = tiled.output.tile_rows(grad_out, dout);
-        let (ti, to) = (tiled.input.len(), tiled.output.len());
+        let job = UvuBackward {
+            tp: self,
+            tiled: &tiled,
+            x1t: &x1t,
+            gt: &gt,
+            x2,
+            weights,
+            edges,
+            edge_grads,
+        };
+        let isa = Isa::detected();
         grad_x1
             .par_chunks_mut(ATOMS * d1.max(1))
             .enumerate()
-            .for_each(|(chunk, gx1)| {
-                let mut scratch = PathScratch::<T, W>::new(&self.paths, &self.plans);
-                let mut acc = vec![LaneTile::zero(); ti];
-                for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
-                    let src = chunk * ATOMS + s;
-                    let x1s = &x1t[src * ti..][..ti];
-                    acc.fill(LaneTile::zero());
-                    for &e in edges.by_source.segment(src) {
-                        let g = &gt[edges.targets[e] * to..][..to];
-                        // SAFETY: each edge lies in exactly one source's segment, so its rows
-                        // are requested once, by one task.
-                        let (gx2e, gwe) = unsafe { (gx2.row(e), gw.row(e)) };
-                        for (k, (bin, bout)) in tiled.paths() {
-                            kernel::uvu_backward_tiles(
-                                k,
-                                &x1s[bin.clone()],
-                                &x2[e * d2..(e + 1) * d2],
-                                &weights[e * wn..(e + 1) * wn],
-                                &g[bout.clone()],
-                                &mut acc[bin.clone()],
-                                (&mut *gx2e, &mut *gwe),
-                                &mut scratch,
-                            );
-                        }
-                    }
-                    tiled.input.add_to_row(&acc, gx1);
-                }
-            });
+            .for_each(|chunk| isa.run(&job, chunk));
     }
 
-    #[allow(unsafe_code)]
     fn convolve_backward_tiled<T: Scalar, const W: usize>(
         &self,
         groups: &[Vec<PathKernel<'_, T>>],
-        (x1, x2, weights, grad_out): BackwardInputs<'_, T>,
+        inputs: BackwardInputs<'_, T>,
         edges: MessageEdges<'_>,
         grad_x1: &mut [T],
-        (gx2, gw): EdgeGrads<'_, T>,
+        edge_grads: EdgeGrads<'_, T>,
     ) {
-        let (d1, d2, dout, wn) = self.dims();
-        let plan = edges.by_source;
+        let d1 = self.irreps_in1.dim();
+        let job = TiledBackward::<T, W> {
+            tp: self,
+            groups,
+            inputs,
+            edges,
+            edge_grads,
+        };
+        let isa = Isa::detected();
         grad_x1
             .par_chunks_mut(ATOMS * d1.max(1))
             .enumerate()
-            .for_each(|(chunk, gx1)| {
-                let mut scratch = Scratch::<T, W>::new(&self.paths, &self.plans);
-                for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
-                    let src = chunk * ATOMS + s;
-                    for &e in plan.segment(src) {
-                        let dst = edges.targets[e];
-                        kernel::backward_sample(
-                            groups,
-                            (&x1[src * d1..(src + 1) * d1], &x2[e * d2..(e + 1) * d2]),
-                            &weights[e * wn..(e + 1) * wn],
-                            &grad_out[dst * dout..(dst + 1) * dout],
-                            // SAFETY: each edge lies in exactly one source's segment, so its
-                            // rows are requested once, by one task.
-                            unsafe {
-                                SampleGrads {
-                                    x1: gx1,
-                                    x2: gx2.row(e),
-                                    w: gw.row(e),
-                                }
-                            },
-                            &mut scratch,
-                        );
-                    }
-                }
-            });
+            .for_each(|chunk| isa.run(&job, chunk));
     }
 
     /// `(dim1, dim2, dim_out, weight_numel)`.
@@ -388,6 +333,171 @@ impl<'k, 'a, T, const W: usize> UvuTiling<'k, 'a, T, W> {
         &self,
     ) -> impl Iterator<Item = &(&'k PathKernel<'a, T>, (Range<usize>, Range<usize>))> {
         self.paths.iter()
+    }
+}
+
+/// The all-`uvu` forward of one task: targets `chunk·ATOMS..`, their output rows `out`.
+struct UvuForward<'r, 'k, 'a, T: Scalar, const W: usize> {
+    tp: &'r TensorProduct,
+    tiled: &'r UvuTiling<'k, 'a, T, W>,
+    x1t: &'r [T::Tile<W>],
+    x2: &'r [T],
+    weights: &'r [T],
+    edges: MessageEdges<'r>,
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for UvuForward<'_, '_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    fn run(&self, (chunk, out): (usize, &mut [T])) {
+        let (_, d2, dout, wn) = self.tp.dims();
+        let (ti, to) = (self.tiled.input.len(), self.tiled.output.len());
+        let (x2, weights) = (self.x2, self.weights);
+        let mut scratch = PathScratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut acc = vec![LaneTile::zero(); to];
+        for (s, o) in out.chunks_exact_mut(dout).enumerate() {
+            acc.fill(LaneTile::zero());
+            for &e in self.edges.by_target.segment(chunk * ATOMS + s) {
+                let src = &self.x1t[self.edges.sources[e] * ti..][..ti];
+                for (k, (bin, bout)) in self.tiled.paths() {
+                    kernel::uvu_forward_tiles(
+                        k,
+                        &src[bin.clone()],
+                        &x2[e * d2..(e + 1) * d2],
+                        &weights[e * wn..(e + 1) * wn],
+                        &mut acc[bout.clone()],
+                        &mut scratch,
+                    );
+                }
+            }
+            o.fill(T::zero());
+            self.tiled.output.add_to_row(&acc, o);
+        }
+    }
+}
+
+/// The general forward of one task: targets `chunk·ATOMS..`, their output rows `out`.
+struct TiledForward<'r, 'a, T, const W: usize> {
+    tp: &'r TensorProduct,
+    groups: &'r [Vec<PathKernel<'a, T>>],
+    x1: &'r [T],
+    x2: &'r [T],
+    weights: &'r [T],
+    edges: MessageEdges<'r>,
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for TiledForward<'_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    fn run(&self, (chunk, out): (usize, &mut [T])) {
+        let (d1, d2, dout, wn) = self.tp.dims();
+        let mut scratch = Scratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        for (s, o) in out.chunks_exact_mut(dout).enumerate() {
+            o.fill(T::zero());
+            for &e in self.edges.by_target.segment(chunk * ATOMS + s) {
+                let src = self.edges.sources[e];
+                kernel::forward_sample(
+                    self.groups,
+                    &self.x1[src * d1..(src + 1) * d1],
+                    &self.x2[e * d2..(e + 1) * d2],
+                    &self.weights[e * wn..(e + 1) * wn],
+                    o,
+                    &mut scratch,
+                );
+            }
+        }
+    }
+}
+
+/// The all-`uvu` backward of one task: sources `chunk·ATOMS..`, their `∂x1` rows.
+struct UvuBackward<'r, 'k, 'a, T: Scalar, const W: usize> {
+    tp: &'r TensorProduct,
+    tiled: &'r UvuTiling<'k, 'a, T, W>,
+    x1t: &'r [T::Tile<W>],
+    gt: &'r [T::Tile<W>],
+    x2: &'r [T],
+    weights: &'r [T],
+    edges: MessageEdges<'r>,
+    edge_grads: EdgeGrads<'r, T>,
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for UvuBackward<'_, '_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn run(&self, (chunk, gx1): (usize, &mut [T])) {
+        let (d1, d2, _, wn) = self.tp.dims();
+        let (ti, to) = (self.tiled.input.len(), self.tiled.output.len());
+        let (gx2, gw) = &self.edge_grads;
+        let mut scratch = PathScratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut acc = vec![LaneTile::zero(); ti];
+        for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
+            let src = chunk * ATOMS + s;
+            let x1s = &self.x1t[src * ti..][..ti];
+            acc.fill(LaneTile::zero());
+            for &e in self.edges.by_source.segment(src) {
+                let g = &self.gt[self.edges.targets[e] * to..][..to];
+                // SAFETY: each edge lies in exactly one source's segment, so its rows are
+                // requested once, by one task.
+                let (gx2e, gwe) = unsafe { (gx2.row(e), gw.row(e)) };
+                for (k, (bin, bout)) in self.tiled.paths() {
+                    kernel::uvu_backward_tiles(
+                        k,
+                        &x1s[bin.clone()],
+                        &self.x2[e * d2..(e + 1) * d2],
+                        &self.weights[e * wn..(e + 1) * wn],
+                        &g[bout.clone()],
+                        &mut acc[bin.clone()],
+                        (&mut *gx2e, &mut *gwe),
+                        &mut scratch,
+                    );
+                }
+            }
+            self.tiled.input.add_to_row(&acc, gx1);
+        }
+    }
+}
+
+/// The general backward of one task: sources `chunk·ATOMS..`, their `∂x1` rows.
+struct TiledBackward<'r, 'a, T, const W: usize> {
+    tp: &'r TensorProduct,
+    groups: &'r [Vec<PathKernel<'a, T>>],
+    inputs: BackwardInputs<'r, T>,
+    edges: MessageEdges<'r>,
+    edge_grads: EdgeGrads<'r, T>,
+}
+
+impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for TiledBackward<'_, '_, T, W> {
+    type Output = ();
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn run(&self, (chunk, gx1): (usize, &mut [T])) {
+        let (d1, d2, dout, wn) = self.tp.dims();
+        let (x1, x2, weights, grad_out) = self.inputs;
+        let (gx2, gw) = &self.edge_grads;
+        let mut scratch = Scratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
+            let src = chunk * ATOMS + s;
+            for &e in self.edges.by_source.segment(src) {
+                let dst = self.edges.targets[e];
+                kernel::backward_sample(
+                    self.groups,
+                    (&x1[src * d1..(src + 1) * d1], &x2[e * d2..(e + 1) * d2]),
+                    &weights[e * wn..(e + 1) * wn],
+                    &grad_out[dst * dout..(dst + 1) * dout],
+                    // SAFETY: each edge lies in exactly one source's segment, so its rows are
+                    // requested once, by one task.
+                    unsafe {
+                        SampleGrads {
+                            x1: gx1,
+                            x2: gx2.row(e),
+                            w: gw.row(e),
+                        }
+                    },
+                    &mut scratch,
+                );
+            }
+        }
     }
 }
 

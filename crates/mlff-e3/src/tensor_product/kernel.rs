@@ -61,7 +61,7 @@ impl CouplingPlan {
     }
 
     /// `M[slot] = Σ_{entries of slot} c_e x2v[j_e]`.
-    #[inline]
+    #[inline(always)]
     fn matrix<T: Scalar>(&self, p: &Path, c: &[T], x2v: &[T], m: &mut [T]) {
         m.fill(T::zero());
         for ((e, &ce), &slot) in p.entries.iter().zip(c).zip(&self.entry_slot) {
@@ -150,6 +150,7 @@ pub(super) struct SampleGrads<'a, T> {
 }
 
 /// `dst[i·tiles + c][l] = block[(c·W + l)·dim + i]`, zero beyond `mul` channels.
+#[inline(always)]
 pub(super) fn transpose_in<T: Scalar, const W: usize>(
     block: &[T],
     dim: usize,
@@ -165,6 +166,7 @@ pub(super) fn transpose_in<T: Scalar, const W: usize>(
 }
 
 /// `block[(c·W + l)·dim + i] += src[i·tiles + c][l]` for the `mul` real channels.
+#[inline(always)]
 pub(super) fn transpose_out_add<T: Scalar, const W: usize>(
     src: &[T::Tile<W>],
     dim: usize,
@@ -196,6 +198,7 @@ fn weight_index(p: &Path, u: usize, v: usize, wch: usize) -> usize {
 }
 
 /// The uvu weights `w[u, v]` as tiles (zero beyond `mul` channels).
+#[inline(always)]
 fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [T::Tile<W>]) {
     wt.fill(LaneTile::zero());
     match (p.weight_offset, p.mul[1]) {
@@ -216,7 +219,7 @@ fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut
 }
 
 /// `t[k][c] = Σ_{pairs (k, i)} M[k][i] x1t[i][c]` for every tile `c`.
-#[inline]
+#[inline(always)]
 fn couple_tile<T: Scalar, const W: usize>(
     plan: &CouplingPlan,
     m: &[T],
@@ -233,7 +236,7 @@ fn couple_tile<T: Scalar, const W: usize>(
 }
 
 /// `Σ_{pairs (k, i)} M[k][i] src[k][c]`: the transposed coupling of one in1 component.
-#[inline]
+#[inline(always)]
 fn couple_transposed_tile<T: Scalar, const W: usize>(
     plan: &CouplingPlan,
     m: &[T],
@@ -251,6 +254,7 @@ fn couple_transposed_tile<T: Scalar, const W: usize>(
 
 /// Gradient of `M` from the cotangent `ht` of `t`, pushed on to `x2v`:
 /// `gM[k][i] = Σ_u ht[k][u] x1t[i][u]`, `gx2v[j_e] += c_e gM[slot_e]`.
+#[inline(always)]
 fn coupling_matrix_backward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
@@ -274,6 +278,7 @@ fn coupling_matrix_backward<T: Scalar, const W: usize>(
 }
 
 /// Adds one sample's product `TP(x1, x2; w)` to `out` (all paths, grouped by in1 block).
+#[inline(always)]
 pub(super) fn forward_sample<T: Scalar, const W: usize>(
     groups: &[Vec<PathKernel<'_, T>>],
     x1: &[T],
@@ -301,6 +306,7 @@ pub(super) fn forward_sample<T: Scalar, const W: usize>(
     }
 }
 
+#[inline(always)]
 fn uvu_forward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x2: &[T],
@@ -321,6 +327,7 @@ fn uvu_forward<T: Scalar, const W: usize>(
 /// One uvu path on tiled blocks: `acc[k][c] += w[·, v] ⊙ Σ_i M_v[k][i] x1t[i][c]` summed
 /// over the in2 channels `v`; `x1t` is the in1 block `[i][tile]`, `acc` the output block
 /// `[k][tile]` (both zero beyond `mul` channels).
+#[inline(always)]
 pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
@@ -348,6 +355,7 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
 }
 
 /// `t[k][c]` for every output component and tile.
+#[inline(always)]
 fn couple_all<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     m: &[T],
@@ -362,6 +370,7 @@ fn couple_all<T: Scalar, const W: usize>(
     }
 }
 
+#[inline(always)]
 fn uvw_forward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x2: &[T],
@@ -425,6 +434,7 @@ fn uvw_forward<T: Scalar, const W: usize>(
 
 /// Adds one sample's gradients with respect to `x1`, `x2` and the weights to `grads`, given the
 /// output cotangent `g`.
+#[inline(always)]
 pub(super) fn backward_sample<T: Scalar, const W: usize>(
     groups: &[Vec<PathKernel<'_, T>>],
     (x1, x2): (&[T], &[T]),
@@ -451,6 +461,7 @@ pub(super) fn backward_sample<T: Scalar, const W: usize>(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn uvu_backward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x2: &[T],
@@ -472,6 +483,7 @@ fn uvu_backward<T: Scalar, const W: usize>(
 /// `∂x1[u,i] += w[u,v] h[i][u]` (into the tiled `gx1t`); `∂M` from the weighted cotangent
 /// `w[u,v] g[u,k]`, pushed on to `∂x2`; `(gx2, gw)` are the sample's `∂x2` and `∂w`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
@@ -528,6 +540,7 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
 /// uvw backward: `∂W[u,v,w] = Σ_k t[k][u] g[w,k]`, `ht[k][u] = Σ_w W[u,v,w] g[w,k]`, then
 /// `∂x1 += Mᵀ ht` and `∂M` from `ht`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn uvw_backward<T: Scalar, const W: usize>(
     k: &PathKernel<'_, T>,
     x2: &[T],

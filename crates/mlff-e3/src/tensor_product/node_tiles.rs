@@ -95,6 +95,7 @@ impl<const W: usize> NodeTiling<W> {
     }
 
     /// Adds one node's tiles back into its feature row.
+    #[inline(always)]
     pub(super) fn add_to_row<T: Scalar>(&self, tiles: &[T::Tile<W>], row: &mut [T]) {
         for b in &self.blocks {
             let n = b.mul.div_ceil(W);
