@@ -107,10 +107,12 @@ fn both<T: Scalar>(c: &Case, x1: &[T], x2: &[T], w: &[T], g: &[T]) -> [[Vec<T>; 
     );
     let e = c.sources.len();
     let zeros = |n: usize| vec![T::zero(); n];
+    // The fused passes overwrite their outputs: start them from garbage.
+    let garbage = |n: usize| vec![T::from_f64(1e30); n];
 
-    let mut out = zeros(c.nodes * dout);
+    let mut out = garbage(c.nodes * dout);
     c.tp.convolve(x1, x2, w, edges, &mut out).unwrap();
-    let (mut gx1, mut gx2, mut gw) = (zeros(c.nodes * d1), zeros(e * d2), zeros(w.len()));
+    let (mut gx1, mut gx2, mut gw) = (garbage(c.nodes * d1), garbage(e * d2), garbage(w.len()));
     c.tp.convolve_backward(x1, x2, w, edges, g, &mut gx1, &mut gx2, &mut gw)
         .unwrap();
 

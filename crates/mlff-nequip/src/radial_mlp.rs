@@ -92,7 +92,9 @@ impl RadialMlp {
         mut grad_weights: Option<&mut [&mut [T]]>,
     ) -> Vec<T> {
         let rows = tape.inputs[0].len() / self.dims[0].max(1);
-        let mut g = grad_out.to_vec();
+        // Borrowed for the last layer: the output gradient (edges × weights, the largest
+        // array of the pass) is not copied.
+        let mut g = std::borrow::Cow::Borrowed(grad_out);
         for i in (0..weights.len()).rev() {
             let (k, m) = (self.dims[i], self.dims[i + 1]);
             let alpha = self.alphas[i];
@@ -106,8 +108,8 @@ impl RadialMlp {
                     *gv *= d;
                 }
             }
-            g = gin;
+            g = std::borrow::Cow::Owned(gin);
         }
-        g
+        g.into_owned()
     }
 }

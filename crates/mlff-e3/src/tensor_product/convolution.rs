@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::kernel::{self, PathKernel, PathScratch, SampleGrads, Scratch};
+use super::kernel::{self, PathKernel, PathScratch, SampleGrads, Scratch, WeightGrads};
 use super::node_tiles::NodeTiling;
 use super::{ConnectionMode, TensorProduct};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
@@ -206,7 +206,10 @@ impl TensorProduct {
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
         grad_x2.fill(T::zero());
-        grad_weights.fill(T::zero());
+        if !self.all_uvu() {
+            // The all-uvu kernels write every weight gradient once, without reading it.
+            grad_weights.fill(T::zero());
+        }
         let per_edge = (EdgeRows::new(grad_x2, d2), EdgeRows::new(grad_weights, wn));
         let args = (x1, x2, weights, grad_out);
         let gx1 = grad_x1;
@@ -448,7 +451,7 @@ impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for UvuBackward<'_
                         &self.weights[e * wn..(e + 1) * wn],
                         &g[bout.clone()],
                         &mut acc[bin.clone()],
-                        (&mut *gx2e, &mut *gwe),
+                        (&mut *gx2e, WeightGrads::Overwrite(&mut *gwe)),
                         &mut scratch,
                     );
                 }

@@ -142,6 +142,24 @@ impl<T: Scalar, const W: usize> Scratch<T, W> {
     }
 }
 
+/// Where the weight gradient of a uvu path goes: added to `∂w` (weights shared over samples),
+/// or written over it (per-sample weights: each path writes each of its weights exactly once,
+/// so the row need not be zeroed first).
+pub(super) enum WeightGrads<'a, T> {
+    Accumulate(&'a mut [T]),
+    Overwrite(&'a mut [T]),
+}
+
+impl<T: Scalar> WeightGrads<'_, T> {
+    #[inline(always)]
+    fn put(&mut self, i: usize, x: T) {
+        match self {
+            WeightGrads::Accumulate(g) => g[i] += x,
+            WeightGrads::Overwrite(g) => g[i] = x,
+        }
+    }
+}
+
 /// Gradient buffers of one sample.
 pub(super) struct SampleGrads<'a, T> {
     pub x1: &'a mut [T],
@@ -475,6 +493,7 @@ fn uvu_backward<T: Scalar, const W: usize>(
     let p = k.path;
     let (m1, d3) = (p.mul[0], p.dim[2]);
     transpose_in(&g[p.offset[2]..p.offset[2] + m1 * d3], d3, tiles, &mut s.t);
+    let gw = WeightGrads::Accumulate(gw);
     uvu_backward_tiles(k, &s.x1t, x2, w, &s.t, &mut s.gx1t, (gx2, gw), &mut s.path);
 }
 
@@ -491,7 +510,7 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     w: &[T],
     gt: &[T::Tile<W>],
     gx1t: &mut [T::Tile<W>],
-    (gx2, gw): (&mut [T], &mut [T]),
+    (gx2, mut gw): (&mut [T], WeightGrads<'_, T>),
     s: &mut PathScratch<T, W>,
 ) {
     let p = k.path;
@@ -512,15 +531,8 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
             }
             if let Some(off) = p.weight_offset {
                 let lanes = (m1 - c * W).min(W);
-                if m2 == 1 {
-                    let row = &mut gw[off + c * W..off + c * W + lanes];
-                    for (l, g) in row.iter_mut().enumerate() {
-                        *g += dw.lane(l);
-                    }
-                } else {
-                    for l in 0..lanes {
-                        gw[off + weight_index(p, c * W + l, v, 0)] += dw.lane(l);
-                    }
+                for l in 0..lanes {
+                    gw.put(off + weight_index(p, c * W + l, v, 0), dw.lane(l));
                 }
             }
         }
