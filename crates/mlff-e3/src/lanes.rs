@@ -49,6 +49,28 @@ pub trait LaneTile<T, const W: usize>: Copy + Send + Sync + std::fmt::Debug {
     fn product(x: &Self, y: &Self) -> Self;
     /// `self += x`.
     fn add(&mut self, x: &Self);
+    /// `self += a · x` with fused multiply-adds (see [`Scalar::mul_add_fused`]).
+    fn fma_fused(&mut self, a: T, x: &Self);
+    /// `self += x ⊙ y` with fused multiply-adds.
+    fn fma_product_fused(&mut self, x: &Self, y: &Self);
+    /// [`Self::fma`], or [`Self::fma_fused`] when `FUSED` (kernels instantiated for FMA).
+    #[inline(always)]
+    fn fma_as<const FUSED: bool>(&mut self, a: T, x: &Self) {
+        if FUSED {
+            self.fma_fused(a, x)
+        } else {
+            self.fma(a, x)
+        }
+    }
+    /// [`Self::fma_product`], or [`Self::fma_product_fused`] when `FUSED`.
+    #[inline(always)]
+    fn fma_product_as<const FUSED: bool>(&mut self, x: &Self, y: &Self) {
+        if FUSED {
+            self.fma_product_fused(x, y)
+        } else {
+            self.fma_product(x, y)
+        }
+    }
     /// Sum of the lanes by a fixed pairwise tree.
     fn sum(self) -> T;
 }
@@ -87,6 +109,18 @@ impl<T: Scalar, const W: usize> LaneTile<T, W> for [T; W] {
     #[inline(always)]
     fn sum(self) -> T {
         sum_lanes(self)
+    }
+    #[inline(always)]
+    fn fma_fused(&mut self, a: T, x: &Self) {
+        for l in 0..W {
+            self[l] = a.mul_add_fused(x[l], self[l]);
+        }
+    }
+    #[inline(always)]
+    fn fma_product_fused(&mut self, x: &Self, y: &Self) {
+        for l in 0..W {
+            self[l] = x[l].mul_add_fused(y[l], self[l]);
+        }
     }
 }
 
@@ -144,6 +178,22 @@ impl<T: Scalar, const W: usize> LaneTile<Dual<T>, W> for DualTile<T, W> {
     #[inline(always)]
     fn sum(self) -> Dual<T> {
         Dual::new(sum_lanes(self.re), sum_lanes(self.eps))
+    }
+    #[inline(always)]
+    fn fma_fused(&mut self, a: Dual<T>, x: &Self) {
+        for l in 0..W {
+            self.re[l] = a.re.mul_add_fused(x.re[l], self.re[l]);
+            self.eps[l] =
+                a.re.mul_add_fused(x.eps[l], a.eps.mul_add_fused(x.re[l], self.eps[l]));
+        }
+    }
+    #[inline(always)]
+    fn fma_product_fused(&mut self, x: &Self, y: &Self) {
+        for l in 0..W {
+            self.re[l] = x.re[l].mul_add_fused(y.re[l], self.re[l]);
+            self.eps[l] =
+                x.re[l].mul_add_fused(y.eps[l], x.eps[l].mul_add_fused(y.re[l], self.eps[l]));
+        }
     }
 }
 

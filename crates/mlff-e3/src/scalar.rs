@@ -61,12 +61,20 @@ pub trait Scalar:
     fn powi(self, n: i32) -> Self;
     /// Whether the value (and any tangent) is finite.
     fn is_finite(self) -> bool;
+    /// `self · a + b` rounded once (per part, for duals). A single instruction only in code
+    /// compiled with FMA (`crate::simd::Isa::Avx2Fma`); elsewhere a slow library call, so only
+    /// the kernels instantiated for that set use it.
+    fn mul_add_fused(self, a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_float_scalar {
     ($t:ty, $vexp:path) => {
         impl Scalar for $t {
             type Tile<const W: usize> = [$t; W];
+            #[inline(always)]
+            fn mul_add_fused(self, a: Self, b: Self) -> Self {
+                self.mul_add(a, b)
+            }
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t
@@ -262,6 +270,14 @@ impl<T: Scalar> Scalar for Dual<T> {
     }
     fn is_finite(self) -> bool {
         self.re.is_finite() && self.eps.is_finite()
+    }
+    #[inline(always)]
+    fn mul_add_fused(self, a: Self, b: Self) -> Self {
+        Self::new(
+            self.re.mul_add_fused(a.re, b.re),
+            self.re
+                .mul_add_fused(a.eps, self.eps.mul_add_fused(a.re, b.eps)),
+        )
     }
 }
 

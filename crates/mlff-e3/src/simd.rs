@@ -7,15 +7,18 @@
 //! and [`Isa::run`] calls it from a wrapper compiled for the chosen instruction set, so the whole
 //! body is compiled for that set.
 //!
-//! Only the vector width changes, never the order of the operations: Rust does not contract
-//! `a * b + c` into a fused multiply-add, and lane reductions are fixed trees. The results are
-//! therefore bit for bit the same whichever set runs (the tests check this), and the choice is
-//! a matter of speed only.
+//! Between the baseline and AVX2 only the vector width changes, never the order of the
+//! operations: Rust does not contract `a * b + c` into a fused multiply-add, and lane
+//! reductions are fixed trees, so the two give the same bits (the tests check this). With
+//! FMA, a body is run with `FUSED = true` and may round `a · b + c` once instead of twice
+//! ([`crate::LaneTile::fma_as`]): the results then differ from the other sets in the last bits
+//! (well inside every test's tolerance), and are still the same on every run and thread count
+//! of one machine.
 
 use std::sync::OnceLock;
 
-/// Environment variable that pins the instruction set: `baseline` (or `avx2` where the CPU has
-/// it), for comparisons; unset, the widest available set is used.
+/// Environment variable that pins the instruction set: `baseline`, `avx2` or `avx2-fma` (where
+/// the CPU has it), for comparisons; unset, the widest available set is used.
 pub const SIMD_ENV: &str = "MLFFBENCH_SIMD";
 
 /// A kernel body compiled once per instruction set. `run` and everything it calls must be
@@ -23,8 +26,9 @@ pub const SIMD_ENV: &str = "MLFFBENCH_SIMD";
 pub trait SimdKernel<A> {
     /// What the body returns.
     type Output;
-    /// The body, applied to one argument (typically one parallel task's chunk).
-    fn run(&self, arg: A) -> Self::Output;
+    /// The body, applied to one argument (typically one parallel task's chunk). `FUSED`: the
+    /// body is compiled with FMA and may use fused multiply-adds.
+    fn run<const FUSED: bool>(&self, arg: A) -> Self::Output;
 }
 
 /// Instruction sets the kernels are compiled for.
@@ -34,6 +38,8 @@ pub enum Isa {
     Baseline,
     /// x86-64 with AVX2 (256-bit vectors).
     Avx2,
+    /// x86-64 with AVX2 and FMA: kernels use fused multiply-adds.
+    Avx2Fma,
 }
 
 impl Isa {
@@ -48,6 +54,7 @@ impl Isa {
             match std::env::var(SIMD_ENV).as_deref() {
                 Ok("baseline") => Isa::Baseline,
                 Ok("avx2") if Isa::Avx2.is_available() => Isa::Avx2,
+                Ok("avx2-fma") if Isa::Avx2Fma.is_available() => Isa::Avx2Fma,
                 _ => widest,
             }
         })
@@ -55,7 +62,7 @@ impl Isa {
 
     /// Every set this CPU can run, narrowest first.
     pub fn available() -> Vec<Self> {
-        [Isa::Baseline, Isa::Avx2]
+        [Isa::Baseline, Isa::Avx2, Isa::Avx2Fma]
             .into_iter()
             .filter(|isa| isa.is_available())
             .collect()
@@ -67,8 +74,13 @@ impl Isa {
             Isa::Baseline => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx2 => false,
+            Isa::Avx2 | Isa::Avx2Fma => false,
         }
     }
 
@@ -76,12 +88,17 @@ impl Isa {
     #[inline]
     pub fn run<A, K: SimdKernel<A>>(self, kernel: &K, arg: A) -> K::Output {
         #[cfg(target_arch = "x86_64")]
-        if self == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above), the only requirement of `run_avx2`.
+        if self != Isa::Baseline && self.is_available() {
             #[allow(unsafe_code)]
-            return unsafe { run_avx2(kernel, arg) };
+            return match self {
+                // SAFETY: the CPU has AVX2 and FMA (`is_available` above), all that
+                // `run_avx2_fma` requires.
+                Isa::Avx2Fma => unsafe { run_avx2_fma(kernel, arg) },
+                // SAFETY: the CPU has AVX2 (`is_available` above), all that `run_avx2` requires.
+                _ => unsafe { run_avx2(kernel, arg) },
+            };
         }
-        kernel.run(arg)
+        kernel.run::<false>(arg)
     }
 }
 
@@ -121,7 +138,18 @@ unsafe fn zeroupper() {
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
 unsafe fn run_avx2<A, K: SimdKernel<A>>(kernel: &K, arg: A) -> K::Output {
-    kernel.run(arg)
+    kernel.run::<false>(arg)
+}
+
+/// `kernel.run::<true>(arg)` compiled with AVX2 and FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(unsafe_code)]
+unsafe fn run_avx2_fma<A, K: SimdKernel<A>>(kernel: &K, arg: A) -> K::Output {
+    kernel.run::<true>(arg)
 }
 
 #[cfg(test)]
@@ -133,20 +161,23 @@ mod tests {
     impl SimdKernel<&mut [f32]> for Saxpy<'_> {
         type Output = f32;
         #[inline(always)]
-        fn run(&self, y: &mut [f32]) -> f32 {
+        fn run<const FUSED: bool>(&self, y: &mut [f32]) -> f32 {
             for (y, &x) in y.iter_mut().zip(self.0) {
-                *y += 0.1 * x;
+                *y = if FUSED {
+                    0.1f32.mul_add(x, *y)
+                } else {
+                    *y + 0.1 * x
+                };
             }
             y.iter().sum()
         }
     }
 
     #[test]
-    fn every_available_set_computes_the_same_bits() {
+    fn sets_without_fma_compute_the_same_bits() {
         let x: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.37).sin()).collect();
-        let results: Vec<(Vec<f32>, f32)> = Isa::available()
-            .into_iter()
-            .chain([Isa::Avx2]) // runs as the baseline where the CPU lacks AVX2
+        let results: Vec<(Vec<f32>, f32)> = [Isa::Baseline, Isa::Avx2]
+            .into_iter() // Avx2 runs as the baseline where the CPU lacks it
             .map(|isa| {
                 let mut y: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.11).cos()).collect();
                 let s = isa.run(&Saxpy(&x), &mut y);
@@ -158,5 +189,12 @@ mod tests {
             assert_eq!(r.1.to_bits(), results[0].1.to_bits());
         }
         assert!(Isa::available().contains(&Isa::detected()));
+        // With FMA: the same sums to rounding.
+        let mut y: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.11).cos()).collect();
+        let s = Isa::Avx2Fma.run(&Saxpy(&x), &mut y);
+        for (a, b) in y.iter().zip(&results[0].0) {
+            assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        assert!((s - results[0].1).abs() <= 1e-3, "{s} vs {}", results[0].1);
     }
 }

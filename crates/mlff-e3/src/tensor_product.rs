@@ -574,14 +574,14 @@ struct BatchForward<'r, 'a, T, const W: usize> {
 impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for BatchForward<'_, '_, T, W> {
     type Output = ();
     #[inline(always)]
-    fn run(&self, (chunk, out): (usize, &mut [T])) {
+    fn run<const FUSED: bool>(&self, (chunk, out): (usize, &mut [T])) {
         let tp = self.tp;
         let (d1, d2, dout) = (
             tp.irreps_in1.dim(),
             tp.irreps_in2.dim(),
             tp.irreps_out.dim(),
         );
-        let mut scratch = Scratch::<T, W>::new(&tp.paths, &tp.plans);
+        let mut scratch = Scratch::<T, W, FUSED>::new(&tp.paths, &tp.plans);
         for (s, o) in out.chunks_exact_mut(dout).enumerate() {
             let z = chunk * CHUNK + s;
             o.fill(T::zero());
@@ -614,7 +614,7 @@ struct BatchBackward<'r, 'a, T, const W: usize> {
 impl<T: Scalar, const W: usize> SimdKernel<BatchGrads<'_, T>> for BatchBackward<'_, '_, T, W> {
     type Output = ();
     #[inline(always)]
-    fn run(&self, (chunk, gx1, gx2, gw): BatchGrads<'_, T>) {
+    fn run<const FUSED: bool>(&self, (chunk, gx1, gx2, gw): BatchGrads<'_, T>) {
         let tp = self.tp;
         let (d1, d2, dout) = (
             tp.irreps_in1.dim(),
@@ -623,7 +623,7 @@ impl<T: Scalar, const W: usize> SimdKernel<BatchGrads<'_, T>> for BatchBackward<
         );
         let wn = tp.weight_numel;
         let shared = matches!(self.weights, Weights::Shared(_));
-        let mut scratch = Scratch::<T, W>::new(&tp.paths, &tp.plans);
+        let mut scratch = Scratch::<T, W, FUSED>::new(&tp.paths, &tp.plans);
         for (s, (gx1, gx2)) in gx1
             .chunks_exact_mut(d1)
             .zip(gx2.chunks_exact_mut(d2))

@@ -352,11 +352,11 @@ struct UvuForward<'r, 'k, 'a, T: Scalar, const W: usize> {
 impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for UvuForward<'_, '_, '_, T, W> {
     type Output = ();
     #[inline(always)]
-    fn run(&self, (chunk, out): (usize, &mut [T])) {
+    fn run<const FUSED: bool>(&self, (chunk, out): (usize, &mut [T])) {
         let (_, d2, dout, wn) = self.tp.dims();
         let (ti, to) = (self.tiled.input.len(), self.tiled.output.len());
         let (x2, weights) = (self.x2, self.weights);
-        let mut scratch = PathScratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut scratch = PathScratch::<T, W, FUSED>::new(&self.tp.paths, &self.tp.plans);
         let mut acc = vec![LaneTile::zero(); to];
         for (s, o) in out.chunks_exact_mut(dout).enumerate() {
             acc.fill(LaneTile::zero());
@@ -392,9 +392,9 @@ struct TiledForward<'r, 'a, T, const W: usize> {
 impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for TiledForward<'_, '_, T, W> {
     type Output = ();
     #[inline(always)]
-    fn run(&self, (chunk, out): (usize, &mut [T])) {
+    fn run<const FUSED: bool>(&self, (chunk, out): (usize, &mut [T])) {
         let (d1, d2, dout, wn) = self.tp.dims();
-        let mut scratch = Scratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut scratch = Scratch::<T, W, FUSED>::new(&self.tp.paths, &self.tp.plans);
         for (s, o) in out.chunks_exact_mut(dout).enumerate() {
             o.fill(T::zero());
             for &e in self.edges.by_target.segment(chunk * ATOMS + s) {
@@ -428,11 +428,11 @@ impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for UvuBackward<'_
     type Output = ();
     #[inline(always)]
     #[allow(unsafe_code)]
-    fn run(&self, (chunk, gx1): (usize, &mut [T])) {
+    fn run<const FUSED: bool>(&self, (chunk, gx1): (usize, &mut [T])) {
         let (d1, d2, _, wn) = self.tp.dims();
         let (ti, to) = (self.tiled.input.len(), self.tiled.output.len());
         let (gx2, gw) = &self.edge_grads;
-        let mut scratch = PathScratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut scratch = PathScratch::<T, W, FUSED>::new(&self.tp.paths, &self.tp.plans);
         let mut acc = vec![LaneTile::zero(); ti];
         for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
             let src = chunk * ATOMS + s;
@@ -474,11 +474,11 @@ impl<T: Scalar, const W: usize> SimdKernel<(usize, &mut [T])> for TiledBackward<
     type Output = ();
     #[inline(always)]
     #[allow(unsafe_code)]
-    fn run(&self, (chunk, gx1): (usize, &mut [T])) {
+    fn run<const FUSED: bool>(&self, (chunk, gx1): (usize, &mut [T])) {
         let (d1, d2, dout, wn) = self.tp.dims();
         let (x1, x2, weights, grad_out) = self.inputs;
         let (gx2, gw) = &self.edge_grads;
-        let mut scratch = Scratch::<T, W>::new(&self.tp.paths, &self.tp.plans);
+        let mut scratch = Scratch::<T, W, FUSED>::new(&self.tp.paths, &self.tp.plans);
         for (s, gx1) in gx1.chunks_exact_mut(d1.max(1)).enumerate() {
             let src = chunk * ATOMS + s;
             for &e in self.edges.by_source.segment(src) {

@@ -79,7 +79,7 @@ pub(super) struct PathKernel<'a, T> {
 }
 
 /// Per-path work space of the tile kernels, sized for the largest path.
-pub(super) struct PathScratch<T: Scalar, const W: usize> {
+pub(super) struct PathScratch<T: Scalar, const W: usize, const F: bool> {
     /// Coupling matrix `M` per pair.
     m: Vec<T>,
     /// Gradient of `M` per pair.
@@ -91,7 +91,7 @@ pub(super) struct PathScratch<T: Scalar, const W: usize> {
     ht: Vec<T::Tile<W>>,
 }
 
-impl<T: Scalar, const W: usize> PathScratch<T, W> {
+impl<T: Scalar, const W: usize, const F: bool> PathScratch<T, W, F> {
     pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
         let tiles = paths
             .iter()
@@ -111,7 +111,7 @@ impl<T: Scalar, const W: usize> PathScratch<T, W> {
 }
 
 /// Per-chunk work space of the per-sample kernels, sized for the largest path.
-pub(super) struct Scratch<T: Scalar, const W: usize> {
+pub(super) struct Scratch<T: Scalar, const W: usize, const F: bool> {
     /// In1 block, `[i][tile]`.
     x1t: Vec<T::Tile<W>>,
     /// Gradient of the in1 block, `[i][tile]`.
@@ -123,10 +123,10 @@ pub(super) struct Scratch<T: Scalar, const W: usize> {
     /// Dense `[k][u]` coupled products (uvw).
     flat: Vec<T>,
     /// The path kernels' own space.
-    path: PathScratch<T, W>,
+    path: PathScratch<T, W, F>,
 }
 
-impl<T: Scalar, const W: usize> Scratch<T, W> {
+impl<T: Scalar, const W: usize, const F: bool> Scratch<T, W, F> {
     pub(super) fn new(paths: &[Path], plans: &[CouplingPlan]) -> Self {
         let max = |f: &dyn Fn(&Path) -> usize| paths.iter().map(f).max().unwrap_or(0);
         let tiles = max(&|p| p.mul[0].div_ceil(W));
@@ -238,7 +238,7 @@ fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut
 
 /// `t[k][c] = Σ_{pairs (k, i)} M[k][i] x1t[i][c]` for every tile `c`.
 #[inline(always)]
-fn couple_tile<T: Scalar, const W: usize>(
+fn couple_tile<T: Scalar, const W: usize, const F: bool>(
     plan: &CouplingPlan,
     m: &[T],
     x1t: &[T::Tile<W>],
@@ -248,14 +248,14 @@ fn couple_tile<T: Scalar, const W: usize>(
 ) -> T::Tile<W> {
     let mut acc: T::Tile<W> = LaneTile::zero();
     for slot in plan.k_start[k]..plan.k_start[k + 1] {
-        acc.fma(m[slot], &x1t[plan.pair_i[slot] * tiles + c]);
+        acc.fma_as::<F>(m[slot], &x1t[plan.pair_i[slot] * tiles + c]);
     }
     acc
 }
 
 /// `Σ_{pairs (k, i)} M[k][i] src[k][c]`: the transposed coupling of one in1 component.
 #[inline(always)]
-fn couple_transposed_tile<T: Scalar, const W: usize>(
+fn couple_transposed_tile<T: Scalar, const W: usize, const F: bool>(
     plan: &CouplingPlan,
     m: &[T],
     src: &[T::Tile<W>],
@@ -265,7 +265,7 @@ fn couple_transposed_tile<T: Scalar, const W: usize>(
 ) -> T::Tile<W> {
     let mut acc: T::Tile<W> = LaneTile::zero();
     for &(k, slot) in &plan.by_i[plan.i_start[i]..plan.i_start[i + 1]] {
-        acc.fma(m[slot], &src[k * tiles + c]);
+        acc.fma_as::<F>(m[slot], &src[k * tiles + c]);
     }
     acc
 }
@@ -273,7 +273,7 @@ fn couple_transposed_tile<T: Scalar, const W: usize>(
 /// Gradient of `M` from the cotangent `ht` of `t`, pushed on to `x2v`:
 /// `gM[k][i] = Σ_u ht[k][u] x1t[i][u]`, `gx2v[j_e] += c_e gM[slot_e]`.
 #[inline(always)]
-fn coupling_matrix_backward<T: Scalar, const W: usize>(
+fn coupling_matrix_backward<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
     ht: &[T::Tile<W>],
@@ -286,7 +286,7 @@ fn coupling_matrix_backward<T: Scalar, const W: usize>(
         let (kk, i) = (plan.pair_k[slot], plan.pair_i[slot]);
         let mut acc: T::Tile<W> = LaneTile::zero();
         for c in 0..tiles {
-            acc.fma_product(&ht[kk * tiles + c], &x1t[i * tiles + c]);
+            acc.fma_product_as::<F>(&ht[kk * tiles + c], &x1t[i * tiles + c]);
         }
         *g = acc.sum();
     }
@@ -297,13 +297,13 @@ fn coupling_matrix_backward<T: Scalar, const W: usize>(
 
 /// Adds one sample's product `TP(x1, x2; w)` to `out` (all paths, grouped by in1 block).
 #[inline(always)]
-pub(super) fn forward_sample<T: Scalar, const W: usize>(
+pub(super) fn forward_sample<T: Scalar, const W: usize, const F: bool>(
     groups: &[Vec<PathKernel<'_, T>>],
     x1: &[T],
     x2: &[T],
     w: &[T],
     out: &mut [T],
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
 ) {
     for group in groups {
         let p0 = group[0].path;
@@ -325,12 +325,12 @@ pub(super) fn forward_sample<T: Scalar, const W: usize>(
 }
 
 #[inline(always)]
-fn uvu_forward<T: Scalar, const W: usize>(
+fn uvu_forward<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x2: &[T],
     w: &[T],
     out: &mut [T],
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
     tiles: usize,
 ) {
     let p = k.path;
@@ -346,13 +346,13 @@ fn uvu_forward<T: Scalar, const W: usize>(
 /// over the in2 channels `v`; `x1t` is the in1 block `[i][tile]`, `acc` the output block
 /// `[k][tile]` (both zero beyond `mul` channels).
 #[inline(always)]
-pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
+pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
     x2: &[T],
     w: &[T],
     acc: &mut [T::Tile<W>],
-    s: &mut PathScratch<T, W>,
+    s: &mut PathScratch<T, W, F>,
 ) {
     let p = k.path;
     let [m1, m2, _] = p.mul;
@@ -365,8 +365,8 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
         weight_tiles(p, w, v, &mut s.wt[..tiles]);
         for kk in 0..d3 {
             for c in 0..tiles {
-                let t = couple_tile(k.plan, m, x1t, tiles, kk, c);
-                acc[kk * tiles + c].fma_product(&s.wt[c], &t);
+                let t = couple_tile::<T, W, F>(k.plan, m, x1t, tiles, kk, c);
+                acc[kk * tiles + c].fma_product_as::<F>(&s.wt[c], &t);
             }
         }
     }
@@ -374,7 +374,7 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize>(
 
 /// `t[k][c]` for every output component and tile.
 #[inline(always)]
-fn couple_all<T: Scalar, const W: usize>(
+fn couple_all<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     m: &[T],
     x1t: &[T::Tile<W>],
@@ -383,18 +383,18 @@ fn couple_all<T: Scalar, const W: usize>(
 ) {
     for kk in 0..k.path.dim[2] {
         for c in 0..tiles {
-            t[kk * tiles + c] = couple_tile(k.plan, m, x1t, tiles, kk, c);
+            t[kk * tiles + c] = couple_tile::<T, W, F>(k.plan, m, x1t, tiles, kk, c);
         }
     }
 }
 
 #[inline(always)]
-fn uvw_forward<T: Scalar, const W: usize>(
+fn uvw_forward<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x2: &[T],
     w: &[T],
     out: &mut [T],
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
     tiles: usize,
 ) {
     let p = k.path;
@@ -406,7 +406,7 @@ fn uvw_forward<T: Scalar, const W: usize>(
         let m = &mut s.path.m[..k.plan.pairs()];
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
-        couple_all(k, m, &s.x1t, tiles, &mut s.t);
+        couple_all::<T, W, F>(k, m, &s.x1t, tiles, &mut s.t);
         // The coupled products as a dense `[k][u]` matrix for the weight GEMM.
         let flat = &mut s.flat[..d3 * m1];
         for (kk, row) in flat.chunks_exact_mut(m1).enumerate() {
@@ -453,13 +453,13 @@ fn uvw_forward<T: Scalar, const W: usize>(
 /// Adds one sample's gradients with respect to `x1`, `x2` and the weights to `grads`, given the
 /// output cotangent `g`.
 #[inline(always)]
-pub(super) fn backward_sample<T: Scalar, const W: usize>(
+pub(super) fn backward_sample<T: Scalar, const W: usize, const F: bool>(
     groups: &[Vec<PathKernel<'_, T>>],
     (x1, x2): (&[T], &[T]),
     w: &[T],
     g: &[T],
     grads: SampleGrads<'_, T>,
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
 ) {
     for group in groups {
         let p0 = group[0].path;
@@ -480,14 +480,14 @@ pub(super) fn backward_sample<T: Scalar, const W: usize>(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn uvu_backward<T: Scalar, const W: usize>(
+fn uvu_backward<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x2: &[T],
     w: &[T],
     g: &[T],
     gx2: &mut [T],
     gw: &mut [T],
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
     tiles: usize,
 ) {
     let p = k.path;
@@ -503,7 +503,7 @@ fn uvu_backward<T: Scalar, const W: usize>(
 /// `w[u,v] g[u,k]`, pushed on to `∂x2`; `(gx2, gw)` are the sample's `∂x2` and `∂w`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
+pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x1t: &[T::Tile<W>],
     x2: &[T],
@@ -511,7 +511,7 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
     gt: &[T::Tile<W>],
     gx1t: &mut [T::Tile<W>],
     (gx2, mut gw): (&mut [T], WeightGrads<'_, T>),
-    s: &mut PathScratch<T, W>,
+    s: &mut PathScratch<T, W, F>,
 ) {
     let p = k.path;
     let [m1, m2, _] = p.mul;
@@ -525,9 +525,9 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
         for c in 0..tiles {
             let mut dw: T::Tile<W> = LaneTile::zero();
             for i in 0..d1 {
-                let h = couple_transposed_tile(k.plan, m, gt, tiles, i, c);
-                dw.fma_product(&x1t[i * tiles + c], &h);
-                gx1t[i * tiles + c].fma_product(&s.wt[c], &h);
+                let h = couple_transposed_tile::<T, W, F>(k.plan, m, gt, tiles, i, c);
+                dw.fma_product_as::<F>(&x1t[i * tiles + c], &h);
+                gx1t[i * tiles + c].fma_product_as::<F>(&s.wt[c], &h);
             }
             if let Some(off) = p.weight_offset {
                 let lanes = (m1 - c * W).min(W);
@@ -545,7 +545,7 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
-        coupling_matrix_backward(k, x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
+        coupling_matrix_backward::<T, W, F>(k, x1t, &s.ht, tiles, &mut s.gm[..m.len()], gx2v);
     }
 }
 
@@ -553,14 +553,14 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize>(
 /// `∂x1 += Mᵀ ht` and `∂M` from `ht`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn uvw_backward<T: Scalar, const W: usize>(
+fn uvw_backward<T: Scalar, const W: usize, const F: bool>(
     k: &PathKernel<'_, T>,
     x2: &[T],
     w: &[T],
     g: &[T],
     gx2: &mut [T],
     gw: &mut [T],
-    s: &mut Scratch<T, W>,
+    s: &mut Scratch<T, W, F>,
     tiles: usize,
 ) {
     let p = k.path;
@@ -581,7 +581,7 @@ fn uvw_backward<T: Scalar, const W: usize>(
         k.plan
             .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         if p.weight_offset.is_some() {
-            couple_all(k, m, &s.x1t, tiles, &mut s.t);
+            couple_all::<T, W, F>(k, m, &s.x1t, tiles, &mut s.t);
         }
         s.path.ht[..d3 * tiles].fill(LaneTile::zero());
         for u in 0..m1 {
@@ -600,12 +600,12 @@ fn uvw_backward<T: Scalar, const W: usize>(
         }
         for c in 0..tiles {
             for i in 0..d1 {
-                let h = couple_transposed_tile(k.plan, m, &s.path.ht, tiles, i, c);
+                let h = couple_transposed_tile::<T, W, F>(k.plan, m, &s.path.ht, tiles, i, c);
                 s.gx1t[i * tiles + c].add(&h);
             }
         }
         let gx2v = &mut gx2[p.offset[1] + v * d2..][..d2];
-        coupling_matrix_backward(
+        coupling_matrix_backward::<T, W, F>(
             k,
             &s.x1t,
             &s.path.ht,
