@@ -80,8 +80,28 @@ impl Activation {
             }
             return;
         }
-        // slope ← e^{-x}, then σ = 1/(1 + e^{-x}).
         slope.iter_mut().zip(x.iter()).for_each(|(e, &v)| *e = -v);
+        self.finish_with_derivative(x, slope);
+    }
+    /// `x ← f(x)`, returning `f'(x)` (a fresh array, filled without zeroing it first).
+    pub fn eval_with_derivative_owned<T: Scalar>(self, x: &mut [T]) -> Vec<T> {
+        if self == Activation::Tanh {
+            return x
+                .iter_mut()
+                .map(|v| {
+                    let (f, d) = self.eval_with_derivative(*v);
+                    *v = f;
+                    d
+                })
+                .collect();
+        }
+        let mut slope: Vec<T> = x.iter().map(|&v| -v).collect();
+        self.finish_with_derivative(x, &mut slope);
+        slope
+    }
+    /// The logistic activations from `slope = -x`.
+    fn finish_with_derivative<T: Scalar>(self, x: &mut [T], slope: &mut [T]) {
+        // slope ← e^{-x}, then σ = 1/(1 + e^{-x}).
         T::exp_in_place(slope);
         for (v, d) in x.iter_mut().zip(slope.iter_mut()) {
             let s = T::one() / (T::one() + *d);
@@ -196,6 +216,9 @@ mod tests {
                     "{act:?} {x}"
                 );
                 assert!((s[0] - d).abs() <= 4e-16 * (1.0 + d.abs()), "{act:?} {x}");
+                let mut w = [x];
+                assert_eq!(act.eval_with_derivative_owned(&mut w), s);
+                assert_eq!(w, v);
                 assert!(
                     (d - fd).abs() <= 1e-8 * (1.0 + fd.abs()),
                     "{act:?} at {x}: {d} vs {fd}"

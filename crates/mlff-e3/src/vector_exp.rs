@@ -9,11 +9,28 @@
 //! subnormal or nearly so); above, `+inf` (the true result is within a factor 2 of overflowing
 //! or beyond); NaN stays NaN.
 
+use crate::simd::{Isa, SimdKernel};
+
 macro_rules! vector_exp {
-    ($name:ident, $t:ty, $int:ty, $bits:ty, $mantissa:expr, $bias:expr,
+    ($name:ident, $name_body:ident, $t:ty, $int:ty, $bits:ty, $mantissa:expr, $bias:expr,
      $lo:expr, $hi:expr, $ln2_hi:expr, $ln2_lo:expr, [$($c:expr),+]) => {
-        /// `x ← e^x` element-wise (see the module documentation for accuracy).
+        /// `x ← e^x` element-wise (see the module documentation for accuracy), compiled for
+        /// the widest vector instructions the CPU has (without fusing: the same bits on every
+        /// instruction set).
         pub(crate) fn $name(xs: &mut [$t]) {
+            struct Body;
+            impl SimdKernel<&mut [$t]> for Body {
+                type Output = ();
+                #[inline(always)]
+                fn run<const FUSED: bool>(&self, xs: &mut [$t]) {
+                    $name_body(xs)
+                }
+            }
+            Isa::detected().run(&Body, xs)
+        }
+
+        #[inline(always)]
+        fn $name_body(xs: &mut [$t]) {
             const MAGIC: $t = 1.5 * (1u64 << $mantissa) as $t;
             for x in xs.iter_mut() {
                 let v = *x;
@@ -45,6 +62,7 @@ macro_rules! vector_exp {
 // Coefficients 1/k! from the highest degree down (Horner).
 vector_exp!(
     exp_f32,
+    exp_f32_body,
     f32,
     i32,
     u32,
@@ -67,6 +85,7 @@ vector_exp!(
 );
 vector_exp!(
     exp_f64,
+    exp_f64_body,
     f64,
     i64,
     u64,

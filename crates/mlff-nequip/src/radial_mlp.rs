@@ -74,9 +74,8 @@ impl RadialMlp {
             if i == last {
                 return (out, tape);
             }
-            let mut slope = vec![T::zero(); out.len()];
-            Activation::Silu.eval_with_derivative_in_place(&mut out, &mut slope);
-            tape.slopes.push(slope);
+            tape.slopes
+                .push(Activation::Silu.eval_with_derivative_owned(&mut out));
             tape.inputs.push(out);
         }
         unreachable!("an MLP has at least one layer")

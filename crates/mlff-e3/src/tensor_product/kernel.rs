@@ -158,6 +158,23 @@ impl<T: Scalar> WeightGrads<'_, T> {
             WeightGrads::Overwrite(g) => g[i] = x,
         }
     }
+
+    /// [`Self::put`] of the first `lanes` lanes of `tile` at `start..start + lanes`.
+    #[inline(always)]
+    fn put_lanes<const W: usize>(&mut self, start: usize, tile: &T::Tile<W>, lanes: usize) {
+        match self {
+            WeightGrads::Accumulate(g) => {
+                for (l, x) in g[start..start + lanes].iter_mut().enumerate() {
+                    *x += tile.lane(l);
+                }
+            }
+            WeightGrads::Overwrite(g) => {
+                for (l, x) in g[start..start + lanes].iter_mut().enumerate() {
+                    *x = tile.lane(l);
+                }
+            }
+        }
+    }
 }
 
 /// Gradient buffers of one sample.
@@ -531,8 +548,13 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize, const F: bool>(
             }
             if let Some(off) = p.weight_offset {
                 let lanes = (m1 - c * W).min(W);
-                for l in 0..lanes {
-                    gw.put(off + weight_index(p, c * W + l, v, 0), dw.lane(l));
+                if m2 == 1 {
+                    // One in2 channel: the tile's weights are contiguous.
+                    gw.put_lanes(off + c * W, &dw, lanes);
+                } else {
+                    for l in 0..lanes {
+                        gw.put(off + weight_index(p, c * W + l, v, 0), dw.lane(l));
+                    }
                 }
             }
         }
