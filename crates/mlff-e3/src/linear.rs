@@ -194,42 +194,60 @@ impl Linear {
         grad_x: &mut [T],
         grad_weights: &mut [T],
     ) -> Result<()> {
+        check_len("linear grad_weights", grad_weights.len(), self.weight_numel)?;
+        self.vjp(x, weights, grad_out, grad_x, Some(grad_weights))
+    }
+
+    /// The VJP with respect to the input only (overwrites `grad_x`): half the work of
+    /// [`Self::backward`], for passes that need no weight gradient (energy and forces).
+    pub fn backward_input<T: Scalar>(
+        &self,
+        x: &[T],
+        weights: &[T],
+        grad_out: &[T],
+        grad_x: &mut [T],
+    ) -> Result<()> {
+        self.vjp(x, weights, grad_out, grad_x, None)
+    }
+
+    fn vjp<T: Scalar>(
+        &self,
+        x: &[T],
+        weights: &[T],
+        grad_out: &[T],
+        grad_x: &mut [T],
+        grad_weights: Option<&mut [T]>,
+    ) -> Result<()> {
         let n = self.check(x, weights)?;
         let (din, dout) = (self.irreps_in.dim(), self.irreps_out.dim());
         check_len("linear grad_out", grad_out.len(), n * dout)?;
         check_len("linear grad_x", grad_x.len(), n * din)?;
-        check_len("linear grad_weights", grad_weights.len(), self.weight_numel)?;
         let dout_rows = dout.max(1);
-        let total = sum_partials(
-            grad_x
-                .par_chunks_mut(CHUNK * din)
-                .zip(x.par_chunks(CHUNK * din))
-                .zip(grad_out.par_chunks(CHUNK * dout_rows))
-                .map(|((gx, x), g)| {
-                    let samples = x.len() / din;
-                    let mut gw = vec![T::zero(); self.weight_numel];
-                    gx.fill(T::zero());
-                    for p in &self.paths {
-                        let w = self.path_matrix(p, weights);
-                        let block = p.weight_offset..p.weight_offset + p.mul_in * p.mul_out;
-                        for m in 0..p.dim {
-                            let gm = component(
-                                g,
-                                samples,
-                                dout_rows,
-                                p.offset_out + m,
-                                p.mul_out,
-                                p.dim,
-                            );
+        let with_weights = grad_weights.is_some();
+        let chunks = grad_x
+            .par_chunks_mut(CHUNK * din)
+            .zip(x.par_chunks(CHUNK * din))
+            .zip(grad_out.par_chunks(CHUNK * dout_rows))
+            .map(|((gx, x), g)| {
+                let samples = x.len() / din;
+                let mut gw = vec![T::zero(); if with_weights { self.weight_numel } else { 0 }];
+                gx.fill(T::zero());
+                for p in &self.paths {
+                    let w = self.path_matrix(p, weights);
+                    let block = p.weight_offset..p.weight_offset + p.mul_in * p.mul_out;
+                    for m in 0..p.dim {
+                        let gm =
+                            component(g, samples, dout_rows, p.offset_out + m, p.mul_out, p.dim);
+                        // ∂x_m = a G_m Wᵀ;  ∂W += a X_mᵀ G_m
+                        matmul(
+                            component_mut(gx, samples, din, p.offset_in + m, p.mul_in, p.dim),
+                            true,
+                            gm,
+                            w.t(),
+                            p.path_weight,
+                        );
+                        if with_weights {
                             let xm = component(x, samples, din, p.offset_in + m, p.mul_in, p.dim);
-                            // ∂x_m = a G_m Wᵀ;  ∂W += a X_mᵀ G_m
-                            matmul(
-                                component_mut(gx, samples, din, p.offset_in + m, p.mul_in, p.dim),
-                                true,
-                                gm,
-                                w.t(),
-                                p.path_weight,
-                            );
                             matmul(
                                 MatViewMut::row_major(&mut gw[block.clone()], p.mul_in, p.mul_out),
                                 true,
@@ -239,11 +257,15 @@ impl Linear {
                             );
                         }
                     }
-                    gw
-                }),
-            self.weight_numel,
-        );
-        grad_weights.copy_from_slice(&total);
+                }
+                gw
+            });
+        match grad_weights {
+            Some(grad_weights) => {
+                grad_weights.copy_from_slice(&sum_partials(chunks, self.weight_numel));
+            }
+            None => chunks.for_each(drop),
+        }
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use crate::architecture::{Architecture, ConvLayer};
 use crate::error::Result;
 use crate::graph::AtomicGraph;
 use crate::radial_mlp::MlpTape;
-use mlff_e3::{MessageEdges, Scalar, edge_vectors, edge_vectors_vjp};
+use mlff_e3::{Linear, MessageEdges, Scalar, edge_vectors, edge_vectors_vjp};
 
 /// Energies of a forward pass.
 #[derive(Clone, Debug)]
@@ -350,31 +350,40 @@ fn layer_backward<T: Scalar>(
 
     let mut scratch_x = vec![T::zero(); n * din];
     if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
-        let mut g_w = vec![T::zero(); sc.weight_numel()];
-        sc.backward(
-            &lt.x_in,
+        let inputs = (
+            &lt.x_in[..],
             graph.types(),
             segment(arch, params, arch.embed_id),
             segment(arch, params, id),
-            &g_pre,
-            &mut scratch_x,
-            &mut g_w,
-            g_attrs,
-        )?;
-        add(&mut g_x_in, &scratch_x);
-        if let Some(gp) = gp.as_deref_mut() {
-            gp[layout.segment(id).range()].copy_from_slice(&g_w);
+        );
+        match gp.as_deref_mut() {
+            Some(gp) => {
+                let mut g_w = vec![T::zero(); sc.weight_numel()];
+                let (x, types, table, w) = inputs;
+                sc.backward(
+                    x,
+                    types,
+                    table,
+                    w,
+                    &g_pre,
+                    &mut scratch_x,
+                    &mut g_w,
+                    g_attrs,
+                )?;
+                gp[layout.segment(id).range()].copy_from_slice(&g_w);
+            }
+            None => sc.backward_input(inputs, &g_pre, &mut scratch_x)?,
         }
+        add(&mut g_x_in, &scratch_x);
     }
 
     let mut g_agg = vec![T::zero(); n * dmid];
-    let mut g_w2 = vec![T::zero(); layer.linear_2.weight_numel()];
-    layer.linear_2.backward(
-        &lt.agg,
-        segment(arch, params, layer.ids.linear_2),
+    let g_w2 = linear_vjp(
+        &layer.linear_2,
+        (&lt.agg, segment(arch, params, layer.ids.linear_2)),
         &g_pre,
         &mut g_agg,
-        &mut g_w2,
+        gp.is_some(),
     )?;
     let mut g_h = vec![T::zero(); n * din];
     let mut g_sh_layer = vec![T::zero(); g_sh.len()];
@@ -415,20 +424,38 @@ fn layer_backward<T: Scalar>(
 
     let norm = T::from_f64(arch.message_norm);
     g_h.iter_mut().for_each(|v| *v *= norm);
-    let mut g_w1 = vec![T::zero(); layer.linear_1.weight_numel()];
-    layer.linear_1.backward(
-        &lt.x_in,
-        segment(arch, params, layer.ids.linear_1),
+    let g_w1 = linear_vjp(
+        &layer.linear_1,
+        (&lt.x_in, segment(arch, params, layer.ids.linear_1)),
         &g_h,
         &mut scratch_x,
-        &mut g_w1,
+        gp.is_some(),
     )?;
     add(&mut g_x_in, &scratch_x);
-    if let Some(gp) = gp {
+    if let (Some(gp), Some(g_w1), Some(g_w2)) = (gp, g_w1, g_w2) {
         gp[layout.segment(layer.ids.linear_1).range()].copy_from_slice(&g_w1);
         gp[layout.segment(layer.ids.linear_2).range()].copy_from_slice(&g_w2);
     }
     Ok(g_x_in)
+}
+
+/// VJP of a linear map at `(x, weights)`: overwrites `grad_x`; the weight gradient only when
+/// `with_weights` (energy+forces passes skip it).
+fn linear_vjp<T: Scalar>(
+    linear: &Linear,
+    (x, weights): (&[T], &[T]),
+    grad_out: &[T],
+    grad_x: &mut [T],
+    with_weights: bool,
+) -> Result<Option<Vec<T>>> {
+    if with_weights {
+        let mut gw = vec![T::zero(); linear.weight_numel()];
+        linear.backward(x, weights, grad_out, grad_x, &mut gw)?;
+        Ok(Some(gw))
+    } else {
+        linear.backward_input(x, weights, grad_out, grad_x)?;
+        Ok(None)
+    }
 }
 
 /// NequIP's message direction: from the neighbour (`edge_index[1]`) to the centre.

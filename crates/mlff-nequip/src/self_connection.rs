@@ -110,6 +110,10 @@ impl SelfConnection {
                 for u in 0..m.mul_in {
                     let dst = &mut eff[m.linear_offset + u * m.mul_out..][..m.mul_out];
                     for (v, &av) in a.iter().enumerate() {
+                        if av.is_zero() {
+                            // One-hot attributes: most terms vanish exactly.
+                            continue;
+                        }
                         let src = &w[m.tp_offset + (u * m.mul_attr + v) * m.mul_out..][..m.mul_out];
                         let sa = s * av;
                         for (d, &x) in dst.iter_mut().zip(src) {
@@ -163,6 +167,28 @@ impl SelfConnection {
         grad_w: &mut [T],
         grad_attrs_by_type: &mut [T],
     ) -> Result<()> {
+        let inputs = (x, types, attrs_by_type, w);
+        self.vjp(inputs, grad_out, grad_x, Some((grad_w, grad_attrs_by_type)))
+    }
+
+    /// The gradient with respect to `x` only (overwrites `grad_x`), for passes that need no
+    /// parameter gradient (energy and forces): no weight or attribute gradients are formed.
+    pub fn backward_input<T: Scalar>(
+        &self,
+        (x, types, attrs_by_type, w): (&[T], &[usize], &[T], &[T]),
+        grad_out: &[T],
+        grad_x: &mut [T],
+    ) -> Result<()> {
+        self.vjp((x, types, attrs_by_type, w), grad_out, grad_x, None)
+    }
+
+    fn vjp<T: Scalar>(
+        &self,
+        (x, types, attrs_by_type, w): (&[T], &[usize], &[T], &[T]),
+        grad_out: &[T],
+        grad_x: &mut [T],
+        mut param_grads: Option<(&mut [T], &mut [T])>,
+    ) -> Result<()> {
         let eff = self.effective_weights(w, attrs_by_type);
         let (din, dout) = (
             self.linear.irreps_in().dim(),
@@ -178,13 +204,18 @@ impl SelfConnection {
             let xs = gather_rows(x, din, rows);
             let gs = gather_rows(grad_out, dout, rows);
             let mut gx = vec![T::zero(); rows.len() * din];
-            let mut geff = vec![T::zero(); ln];
-            self.linear
-                .backward(&xs, &eff[t * ln..(t + 1) * ln], &gs, &mut gx, &mut geff)?;
+            let eff_t = &eff[t * ln..(t + 1) * ln];
+            match param_grads.as_mut() {
+                Some((grad_w, grad_attrs_by_type)) => {
+                    let mut geff = vec![T::zero(); ln];
+                    self.linear.backward(&xs, eff_t, &gs, &mut gx, &mut geff)?;
+                    let a = &attrs_by_type[t * f..(t + 1) * f];
+                    let ga = &mut grad_attrs_by_type[t * f..(t + 1) * f];
+                    self.effective_weights_vjp(&geff, a, w, grad_w, ga);
+                }
+                None => self.linear.backward_input(&xs, eff_t, &gs, &mut gx)?,
+            }
             scatter_rows(&gx, din, rows, grad_x);
-            let a = &attrs_by_type[t * f..(t + 1) * f];
-            let ga = &mut grad_attrs_by_type[t * f..(t + 1) * f];
-            self.effective_weights_vjp(&geff, a, w, grad_w, ga);
         }
         Ok(())
     }
