@@ -103,19 +103,22 @@ impl SelfConnection {
         let ln = self.linear.weight_numel();
         let n_types = attrs_by_type.len() / f.max(1);
         let mut out = vec![T::zero(); n_types * ln];
-        for (t, eff) in out.chunks_exact_mut(ln.max(1)).enumerate().take(n_types) {
-            let a = &attrs_by_type[t * f..(t + 1) * f];
-            for m in &self.maps {
-                let s = T::from_f64(m.scale);
-                for u in 0..m.mul_in {
-                    let dst = &mut eff[m.linear_offset + u * m.mul_out..][..m.mul_out];
-                    for (v, &av) in a.iter().enumerate() {
+        // Each weight row is read once for all types (the weights, megabytes in the paper's
+        // configuration, streamed from memory once per call instead of once per type); each
+        // type's sum over `v` runs in the same order as before.
+        for m in &self.maps {
+            let s = T::from_f64(m.scale);
+            for u in 0..m.mul_in {
+                for v in 0..m.mul_attr {
+                    let src = &w[m.tp_offset + (u * m.mul_attr + v) * m.mul_out..][..m.mul_out];
+                    for t in 0..n_types {
+                        let av = attrs_by_type[t * f + v];
                         if av.is_zero() {
                             // One-hot attributes: most terms vanish exactly.
                             continue;
                         }
-                        let src = &w[m.tp_offset + (u * m.mul_attr + v) * m.mul_out..][..m.mul_out];
                         let sa = s * av;
+                        let dst = &mut out[t * ln + m.linear_offset + u * m.mul_out..][..m.mul_out];
                         for (d, &x) in dst.iter_mut().zip(src) {
                             *d += sa * x;
                         }
