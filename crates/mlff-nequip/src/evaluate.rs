@@ -350,29 +350,19 @@ fn layer_backward<T: Scalar>(
 
     let mut scratch_x = vec![T::zero(); n * din];
     if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
-        let inputs = (
-            &lt.x_in[..],
-            graph.types(),
+        let (x, types) = (&lt.x_in[..], graph.types());
+        let (table, w) = (
             segment(arch, params, arch.embed_id),
             segment(arch, params, id),
         );
         match gp.as_deref_mut() {
             Some(gp) => {
                 let mut g_w = vec![T::zero(); sc.weight_numel()];
-                let (x, types, table, w) = inputs;
-                sc.backward(
-                    x,
-                    types,
-                    table,
-                    w,
-                    &g_pre,
-                    &mut scratch_x,
-                    &mut g_w,
-                    g_attrs,
-                )?;
+                let (gx, ga) = (&mut scratch_x, &mut *g_attrs);
+                sc.backward(x, types, table, w, &g_pre, gx, &mut g_w, ga)?;
                 gp[layout.segment(id).range()].copy_from_slice(&g_w);
             }
-            None => sc.backward_input(inputs, &g_pre, &mut scratch_x)?,
+            None => sc.backward_input(x, types, table, w, &g_pre, &mut scratch_x)?,
         }
         add(&mut g_x_in, &scratch_x);
     }

@@ -103,9 +103,9 @@ impl SelfConnection {
         let ln = self.linear.weight_numel();
         let n_types = attrs_by_type.len() / f.max(1);
         let mut out = vec![T::zero(); n_types * ln];
-        // Each weight row is read once for all types (the weights, megabytes in the paper's
-        // configuration, streamed from memory once per call instead of once per type); each
-        // type's sum over `v` runs in the same order as before.
+        // Each weight row is read once for all types: the weights (megabytes in the paper's
+        // configuration) stream from memory once per call, not once per type. Each type still
+        // sums over `v` in order.
         for m in &self.maps {
             let s = T::from_f64(m.scale);
             for u in 0..m.mul_in {
@@ -178,7 +178,10 @@ impl SelfConnection {
     /// parameter gradient (energy and forces): no weight or attribute gradients are formed.
     pub fn backward_input<T: Scalar>(
         &self,
-        (x, types, attrs_by_type, w): (&[T], &[usize], &[T], &[T]),
+        x: &[T],
+        types: &[usize],
+        attrs_by_type: &[T],
+        w: &[T],
         grad_out: &[T],
         grad_x: &mut [T],
     ) -> Result<()> {
