@@ -4,16 +4,17 @@ use rayon::prelude::*;
 
 use crate::scalar::Scalar;
 
-/// Element-wise sum of the `len`-long partial vectors produced by `partials`.
+/// Element-wise sum of the `len`-long partial vectors produced by `partials`, added in the
+/// iterator's order: the grouping of the sums does not depend on how rayon split the work,
+/// so neither do the result's bits.
 pub(crate) fn sum_partials<T: Scalar>(
-    partials: impl ParallelIterator<Item = Vec<T>>,
+    partials: impl IndexedParallelIterator<Item = Vec<T>>,
     len: usize,
 ) -> Vec<T> {
-    partials.reduce(
-        || vec![T::zero(); len],
-        |mut a, b| {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-            a
-        },
-    )
+    let partials: Vec<Vec<T>> = partials.collect();
+    let mut total = vec![T::zero(); len];
+    for partial in partials {
+        total.iter_mut().zip(partial).for_each(|(x, y)| *x += y);
+    }
+    total
 }
