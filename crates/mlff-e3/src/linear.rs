@@ -45,8 +45,11 @@ pub struct Linear {
     weight_numel: usize,
 }
 
-/// Samples per rayon task.
-const CHUNK: usize = 64;
+/// Samples per row block. Within a block the tasks are the components of the output (or, in
+/// the reverse pass, of the input and the paths' weights), each a few whole GEMMs over every
+/// sample of the block: a batch of a hundred atoms still gives dozens of equal tasks, and the
+/// blocks depend only on the batch size, so sums over blocks do not depend on the threads.
+const ROWS: usize = 256;
 
 impl Linear {
     /// Connects every input block to every output block of the same irrep.
@@ -156,23 +159,29 @@ impl Linear {
         if dout == 0 {
             return Ok(());
         }
-        out.par_chunks_mut(CHUNK * dout)
-            .zip(x.par_chunks(CHUNK * din))
+        let components = components(&self.irreps_out, self.paths.iter().map(|p| p.i_out));
+        out.par_chunks_mut(ROWS * dout)
+            .zip(x.par_chunks(ROWS * din))
             .for_each(|(out, x)| {
                 let samples = x.len() / din;
-                out.fill(T::zero());
-                for p in &self.paths {
-                    let w = self.path_matrix(p, weights);
-                    for m in 0..p.dim {
-                        matmul(
-                            component_mut(out, samples, dout, p.offset_out + m, p.mul_out, p.dim),
-                            true,
-                            component(x, samples, din, p.offset_in + m, p.mul_in, p.dim),
-                            w,
-                            p.path_weight,
-                        );
-                    }
-                }
+                // Y[o, m] = Σ_{paths into o} a X[in, m] W (in path order, as e3nn sums).
+                let values: Vec<Vec<T>> = components
+                    .par_iter()
+                    .map(|c| {
+                        let mut y = vec![T::zero(); samples * c.mul];
+                        for p in self.paths.iter().filter(|p| p.i_out == c.block) {
+                            matmul(
+                                MatViewMut::row_major(&mut y, samples, c.mul),
+                                true,
+                                component(x, samples, din, p.offset_in + c.m, p.mul_in, p.dim),
+                                self.path_matrix(p, weights),
+                                p.path_weight,
+                            );
+                        }
+                        y
+                    })
+                    .collect();
+                scatter_components(out, dout, &components, &values);
             });
         Ok(())
     }
@@ -222,49 +231,83 @@ impl Linear {
         let (din, dout) = (self.irreps_in.dim(), self.irreps_out.dim());
         check_len("linear grad_out", grad_out.len(), n * dout)?;
         check_len("linear grad_x", grad_x.len(), n * din)?;
+        if din == 0 {
+            if let Some(gw) = grad_weights {
+                gw.fill(T::zero());
+            }
+            return Ok(());
+        }
         let dout_rows = dout.max(1);
         let with_weights = grad_weights.is_some();
-        let chunks = grad_x
-            .par_chunks_mut(CHUNK * din)
-            .zip(x.par_chunks(CHUNK * din))
-            .zip(grad_out.par_chunks(CHUNK * dout_rows))
+        let components = components(&self.irreps_in, self.paths.iter().map(|p| p.i_in));
+        let blocks = grad_x
+            .par_chunks_mut(ROWS * din)
+            .zip(x.par_chunks(ROWS * din))
+            .zip(grad_out.par_chunks(ROWS * dout_rows))
             .map(|((gx, x), g)| {
                 let samples = x.len() / din;
-                let mut gw = vec![T::zero(); if with_weights { self.weight_numel } else { 0 }];
-                gx.fill(T::zero());
-                for p in &self.paths {
-                    let w = self.path_matrix(p, weights);
-                    let block = p.weight_offset..p.weight_offset + p.mul_in * p.mul_out;
-                    for m in 0..p.dim {
-                        let gm =
-                            component(g, samples, dout_rows, p.offset_out + m, p.mul_out, p.dim);
-                        // ∂x_m = a G_m Wᵀ;  ∂W += a X_mᵀ G_m
-                        matmul(
-                            component_mut(gx, samples, din, p.offset_in + m, p.mul_in, p.dim),
-                            true,
-                            gm,
-                            w.t(),
-                            p.path_weight,
-                        );
+                let g_component = |p: &LinearPath, m| {
+                    component(g, samples, dout_rows, p.offset_out + m, p.mul_out, p.dim)
+                };
+                let (values, gw) = rayon::join(
+                    // ∂X[in, m] = Σ_{paths from in} a G[out, m] Wᵀ
+                    || {
+                        components
+                            .par_iter()
+                            .map(|c| {
+                                let mut y = vec![T::zero(); samples * c.mul];
+                                for p in self.paths.iter().filter(|p| p.i_in == c.block) {
+                                    matmul(
+                                        MatViewMut::row_major(&mut y, samples, c.mul),
+                                        true,
+                                        g_component(p, c.m),
+                                        self.path_matrix(p, weights).t(),
+                                        p.path_weight,
+                                    );
+                                }
+                                y
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    // ∂W_p = Σ_m a X[in, m]ᵀ G[out, m], one task per path
+                    || {
+                        let mut gw =
+                            vec![T::zero(); if with_weights { self.weight_numel } else { 0 }];
                         if with_weights {
-                            let xm = component(x, samples, din, p.offset_in + m, p.mul_in, p.dim);
-                            matmul(
-                                MatViewMut::row_major(&mut gw[block.clone()], p.mul_in, p.mul_out),
-                                true,
-                                xm.t(),
-                                gm,
-                                p.path_weight,
-                            );
+                            path_blocks(&mut gw, &self.paths)
+                                .into_par_iter()
+                                .zip(&self.paths)
+                                .for_each(|(gw, p)| {
+                                    for m in 0..p.dim {
+                                        matmul(
+                                            MatViewMut::row_major(gw, p.mul_in, p.mul_out),
+                                            true,
+                                            component(
+                                                x,
+                                                samples,
+                                                din,
+                                                p.offset_in + m,
+                                                p.mul_in,
+                                                p.dim,
+                                            )
+                                            .t(),
+                                            g_component(p, m),
+                                            p.path_weight,
+                                        );
+                                    }
+                                });
                         }
-                    }
-                }
+                        gw
+                    },
+                );
+                scatter_components(gx, din, &components, &values);
                 gw
             });
         match grad_weights {
             Some(grad_weights) => {
-                grad_weights.copy_from_slice(&sum_partials(chunks, self.weight_numel));
+                grad_weights.copy_from_slice(&sum_partials(blocks, self.weight_numel));
             }
-            None => chunks.for_each(drop),
+            None => blocks.for_each(drop),
         }
         Ok(())
     }
@@ -273,6 +316,77 @@ impl Linear {
     fn path_matrix<'a, T>(&self, p: &LinearPath, weights: &'a [T]) -> MatView<'a, T> {
         MatView::row_major(&weights[p.weight_offset..], p.mul_in, p.mul_out)
     }
+}
+
+/// Component `m` of block `block` (of `mul` channels) of a feature vector: one task of a
+/// [`Linear`] pass.
+#[derive(Clone, Copy, Debug)]
+struct Component {
+    block: usize,
+    m: usize,
+    mul: usize,
+    offset: usize,
+    dim: usize,
+}
+
+/// The components of the blocks of `irreps` that some path touches (`blocks`), block-major.
+fn components(irreps: &Irreps, blocks: impl Iterator<Item = usize>) -> Vec<Component> {
+    let mut used: Vec<usize> = blocks.collect();
+    used.sort_unstable();
+    used.dedup();
+    let offsets = irreps.offsets();
+    used.into_iter()
+        .flat_map(|block| {
+            let (mul, dim, offset) = (irreps[block].mul, irreps[block].ir.dim(), offsets[block]);
+            (0..dim).map(move |m| Component {
+                block,
+                m,
+                mul,
+                offset,
+                dim,
+            })
+        })
+        .collect()
+}
+
+/// Overwrites rows of `width` values with each component's `samples × mul` values (zero where
+/// no component lands), in parallel over groups of rows.
+fn scatter_components<T: Scalar>(
+    rows: &mut [T],
+    width: usize,
+    components: &[Component],
+    values: &[Vec<T>],
+) {
+    const GROUP: usize = 8;
+    rows.par_chunks_mut(GROUP * width)
+        .enumerate()
+        .for_each(|(group, rows)| {
+            rows.fill(T::zero());
+            for (c, v) in components.iter().zip(values) {
+                let v = &v[group * GROUP * c.mul..];
+                for (row, v) in rows
+                    .chunks_exact_mut(width)
+                    .zip(v.chunks_exact(c.mul.max(1)))
+                {
+                    for (u, &v) in v.iter().enumerate() {
+                        row[c.offset + u * c.dim + c.m] = v;
+                    }
+                }
+            }
+        });
+}
+
+/// Each path's `mul_in × mul_out` block of a weight-gradient vector (paths are laid out in
+/// order, back to back).
+fn path_blocks<'a, T>(mut gw: &'a mut [T], paths: &[LinearPath]) -> Vec<&'a mut [T]> {
+    paths
+        .iter()
+        .map(|p| {
+            let (block, rest) = std::mem::take(&mut gw).split_at_mut(p.mul_in * p.mul_out);
+            gw = rest;
+            block
+        })
+        .collect()
 }
 
 /// Component `m` of a block of `mul` channels starting at `offset` in each of `samples` rows
@@ -286,17 +400,4 @@ fn component<T>(
     dim: usize,
 ) -> MatView<'_, T> {
     MatView::strided(&x[offset.min(x.len())..], samples, mul, width, dim)
-}
-
-/// Mutable [`component`].
-fn component_mut<T>(
-    x: &mut [T],
-    samples: usize,
-    width: usize,
-    offset: usize,
-    mul: usize,
-    dim: usize,
-) -> MatViewMut<'_, T> {
-    let start = offset.min(x.len());
-    MatViewMut::strided(&mut x[start..], samples, mul, width, dim)
 }
