@@ -211,8 +211,8 @@ fn upload_layer<B: Backend, T: DeviceReal>(
         .collect::<Result<Vec<_>>>()?;
     let sc = match (&layer.sc, layer.ids.sc) {
         (Some(sc), Some(id)) => {
-            let eff = sc.effective_weights(seg(id), seg(arch.embed_id));
-            Some(linear(sc.linear(), 1.0, arch.num_types, &eff)?)
+            let eff = sc.type_weights(seg(id), seg(arch.embed_id));
+            Some(linear(sc.linear(), 1.0, arch.num_types, eff.as_slice())?)
         }
         _ => None,
     };

@@ -243,18 +243,10 @@ impl<B: Backend, T: DeviceReal> DeviceNequip<B, T> {
         let mut g_eff = b.zeros(B::len(ws))?;
         b.linear_weight_grad(plan, &tape.x_in, g_pre, Some(&graph.types), &mut g_eff)?;
         let g_eff = b.download(&g_eff)?;
-        let ln = sc.linear().weight_numel();
-        let f = arch.embed_width;
         let table = arch.layout.slice(&self.host_params, arch.embed_id);
         let w = arch.layout.slice(&self.host_params, id);
         let range = arch.layout.segment(id).range();
-        for (t, geff) in g_eff.chunks_exact(ln.max(1)).enumerate() {
-            let (a, ga) = (
-                &table[t * f..(t + 1) * f],
-                &mut gp.attrs[t * f..(t + 1) * f],
-            );
-            sc.effective_weights_vjp(geff, a, w, &mut gp.values[range.clone()], ga);
-        }
+        sc.type_weights_vjp(&g_eff, table, w, &mut gp.values[range], &mut gp.attrs);
         Ok(())
     }
 

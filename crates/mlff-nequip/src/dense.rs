@@ -4,30 +4,51 @@
 //! for duals). The batch (edges) is cut into fixed blocks of [`ROWS`] rows, one rayon task
 //! each, so a result never depends on the number of threads.
 
-use mlff_e3::{MatView, MatViewMut, Scalar, matmul as gemm};
+use mlff_e3::{Activation, MatView, MatViewMut, Scalar, matmul as gemm};
 use rayon::prelude::*;
 
 /// Rows per rayon task.
 const ROWS: usize = 128;
 
-/// `out = alpha · a · w` with `a: rows × k`, `w: k × m` (row-major), `out: rows × m`.
-pub fn matmul<T: Scalar>(a: &[T], w: &[T], alpha: f64, k: usize, m: usize, out: &mut [T]) {
+/// `out = alpha · a · w` with `a: rows × k`, `w: k × m` (row-major), `out: rows × m`; with
+/// `activation = Some((f, slope))`, then `out ← f(out)` and `slope ← f'(out)`, each block while
+/// it is still in cache.
+pub fn matmul<T: Scalar>(
+    a: &[T],
+    w: &[T],
+    alpha: f64,
+    (k, m): (usize, usize),
+    out: &mut [T],
+    activation: Option<(Activation, &mut [T])>,
+) {
     if m == 0 {
         return;
     }
     let w = MatView::row_major(w, k, m);
-    out.par_chunks_mut(ROWS * m)
-        .zip(a.par_chunks(ROWS * k.max(1)))
-        .for_each(|(out, a)| {
-            let rows = out.len() / m;
-            gemm(
-                MatViewMut::row_major(out, rows, m),
-                false,
-                MatView::row_major(a, rows, k),
-                w,
-                alpha,
-            );
-        });
+    let product = |out: &mut [T], a: &[T]| {
+        let rows = out.len() / m;
+        gemm(
+            MatViewMut::row_major(out, rows, m),
+            false,
+            MatView::row_major(a, rows, k),
+            w,
+            alpha,
+        );
+    };
+    let blocks = out
+        .par_chunks_mut(ROWS * m)
+        .zip(a.par_chunks(ROWS * k.max(1)));
+    match activation {
+        None => blocks.for_each(|(out, a)| product(out, a)),
+        Some((f, slope)) => {
+            blocks
+                .zip(slope.par_chunks_mut(ROWS * m))
+                .for_each(|((out, a), slope)| {
+                    product(out, a);
+                    f.eval_with_derivative_in_place(out, slope);
+                })
+        }
+    }
 }
 
 /// `grad_a = alpha · grad_out · wᵀ` (`rows × k`, overwritten).

@@ -10,6 +10,8 @@ use crate::architecture::{Architecture, ConvLayer};
 use crate::error::Result;
 use crate::graph::AtomicGraph;
 use crate::radial_mlp::MlpTape;
+use crate::self_connection::TypeWeights;
+use mlff_e3::parallel::zeros;
 use mlff_e3::{Linear, MessageEdges, Scalar, edge_vectors, edge_vectors_vjp};
 
 /// Energies of a forward pass.
@@ -37,6 +39,8 @@ struct LayerTape<T> {
     w: Vec<T>,
     agg: Vec<T>,
     pre_gate: Vec<T>,
+    /// The self-connection's per-type weights (formed once, used by both passes).
+    sc_weights: Option<TypeWeights<T>>,
 }
 
 /// Intermediate values of a forward pass, consumed by [`backward`].
@@ -90,16 +94,16 @@ pub fn forward<T: Scalar>(
     positions: &[T],
 ) -> Result<(Energies<T>, Tape<T>)> {
     let (n, e) = (graph.num_atoms(), graph.num_edges());
-    let mut vecs = vec![T::zero(); e * 3];
+    let mut vecs = zeros(e * 3);
     edge_vectors(positions, graph.centers(), graph.neighbors(), &mut vecs)?;
     let lengths: Vec<T> = vecs
         .chunks_exact(3)
         .map(|v| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt())
         .collect();
-    let mut sh = vec![T::zero(); e * arch.sh.dim()];
+    let mut sh = zeros(e * arch.sh.dim());
     arch.sh.forward(&vecs, &mut sh)?;
     let nb = arch.bessel.num_basis();
-    let mut emb = vec![T::zero(); e * nb];
+    let mut emb = zeros(e * nb);
     arch.bessel
         .forward(&lengths, segment(arch, params, arch.bessel_id), &mut emb)?;
     let factor = T::from_f64(arch.edge_factor);
@@ -164,7 +168,7 @@ fn layer_forward<T: Scalar>(
 ) -> Result<(Vec<T>, LayerTape<T>)> {
     let (n, e) = (graph.num_atoms(), graph.num_edges());
     let din = layer.irreps_in.dim();
-    let mut h = vec![T::zero(); n * din];
+    let mut h = zeros(n * din);
     layer
         .linear_1
         .forward(&x_in, segment(arch, params, layer.ids.linear_1), &mut h)?;
@@ -173,29 +177,28 @@ fn layer_forward<T: Scalar>(
     let radial_w = radial_weights(arch, params, layer);
     let (w, mlp) = layer.radial.forward(emb, &radial_w, e);
     let dmid = layer.tp.irreps_out().dim();
-    let mut agg = vec![T::zero(); n * dmid];
+    let mut agg = zeros(n * dmid);
     layer
         .tp
         .convolve(&h, sh, &w, message_edges(graph), &mut agg)?;
     let dconv = layer.linear_2.irreps_out().dim();
-    let mut pre_gate = vec![T::zero(); n * dconv];
+    let mut pre_gate = zeros(n * dconv);
     layer.linear_2.forward(
         &agg,
         segment(arch, params, layer.ids.linear_2),
         &mut pre_gate,
     )?;
-    if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
-        let mut s = vec![T::zero(); n * dconv];
-        sc.forward(
-            &x_in,
-            graph.types(),
-            attrs_by_type,
-            segment(arch, params, id),
-            &mut s,
-        )?;
-        pre_gate.iter_mut().zip(&s).for_each(|(a, &b)| *a += b);
-    }
-    let mut out = vec![T::zero(); n * layer.gate.irreps_out().dim()];
+    let sc_weights = match (&layer.sc, layer.ids.sc) {
+        (Some(sc), Some(id)) => {
+            let weights = sc.type_weights(segment(arch, params, id), attrs_by_type);
+            let mut s = zeros(n * dconv);
+            sc.forward(&x_in, graph.types(), &weights, &mut s)?;
+            pre_gate.iter_mut().zip(&s).for_each(|(a, &b)| *a += b);
+            Some(weights)
+        }
+        _ => None,
+    };
+    let mut out = zeros(n * layer.gate.irreps_out().dim());
     layer.gate.forward(&pre_gate, &mut out)?;
     if layer.resnet {
         out.iter_mut().zip(&x_in).for_each(|(o, &x)| *o += x);
@@ -207,6 +210,7 @@ fn layer_forward<T: Scalar>(
         w,
         agg,
         pre_gate,
+        sc_weights,
     };
     Ok((out, tape))
 }
@@ -222,7 +226,7 @@ pub fn backward<T: Scalar>(
 ) -> Result<Gradients<T>> {
     let (n, e) = (graph.num_atoms(), graph.num_edges());
     let layout = &arch.layout;
-    let mut gp = with_params.then(|| vec![T::zero(); layout.len()]);
+    let mut gp = with_params.then(|| zeros(layout.len()));
 
     // Readout and per-type scale/shift.
     let width = arch.readout_width;
@@ -248,9 +252,9 @@ pub fn backward<T: Scalar>(
         }
     }
 
-    let mut g_sh = vec![T::zero(); e * arch.sh.dim()];
-    let mut g_emb = vec![T::zero(); e * arch.bessel.num_basis()];
-    let mut g_attrs = vec![T::zero(); arch.num_types * arch.embed_width];
+    let mut g_sh = zeros(e * arch.sh.dim());
+    let mut g_emb = zeros(e * arch.bessel.num_basis());
+    let mut g_attrs = zeros(arch.num_types * arch.embed_width);
     for (layer, lt) in arch.layers.iter().zip(&tape.layers).rev() {
         g_x = layer_backward(
             arch,
@@ -282,8 +286,8 @@ pub fn backward<T: Scalar>(
     // Edge embedding → lengths (and Bessel frequencies); harmonics → vectors.
     let factor = T::from_f64(arch.edge_factor);
     g_emb.iter_mut().for_each(|v| *v *= factor);
-    let mut g_len = vec![T::zero(); e];
-    let mut g_freq = vec![T::zero(); arch.bessel.num_basis()];
+    let mut g_len = zeros(e);
+    let mut g_freq = zeros(arch.bessel.num_basis());
     arch.bessel.backward(
         &tape.lengths,
         segment(arch, params, arch.bessel_id),
@@ -294,7 +298,7 @@ pub fn backward<T: Scalar>(
     if let Some(gp) = gp.as_mut() {
         gp[layout.segment(arch.bessel_id).range()].copy_from_slice(&g_freq);
     }
-    let mut g_vec = vec![T::zero(); e * 3];
+    let mut g_vec = zeros(e * 3);
     arch.sh.vjp(&tape.vecs, &g_sh, &mut g_vec)?;
     for ((gv, v), (&gl, &r)) in g_vec
         .chunks_exact_mut(3)
@@ -306,13 +310,11 @@ pub fn backward<T: Scalar>(
             gv[k] += s * v[k];
         }
     }
-    let mut g_pos = vec![T::zero(); n * 3];
+    let mut g_pos = zeros(n * 3);
     edge_vectors_vjp(&g_vec, graph.by_neighbor(), graph.by_center(), &mut g_pos)?;
     if let Some(gp) = gp.as_mut() {
-        for (g, trainable) in gp.iter_mut().zip(layout.trainable_mask()) {
-            if !trainable {
-                *g = T::zero();
-            }
+        for frozen in layout.segments().iter().filter(|s| !s.trainable) {
+            gp[frozen.range()].fill(T::zero());
         }
     }
     Ok(Gradients {
@@ -343,41 +345,41 @@ fn layer_backward<T: Scalar>(
     let mut g_x_in = if layer.resnet {
         g_out.clone()
     } else {
-        vec![T::zero(); n * din]
+        zeros(n * din)
     };
-    let mut g_pre = vec![T::zero(); n * dconv];
+    let mut g_pre = zeros(n * dconv);
     layer.gate.backward(&lt.pre_gate, &g_out, &mut g_pre)?;
 
-    let mut scratch_x = vec![T::zero(); n * din];
-    if let (Some(sc), Some(id)) = (&layer.sc, layer.ids.sc) {
+    let mut scratch_x = zeros(n * din);
+    if let (Some(sc), Some(id), Some(tw)) = (&layer.sc, layer.ids.sc, &lt.sc_weights) {
         let (x, types) = (&lt.x_in[..], graph.types());
-        let (table, w) = (
-            segment(arch, params, arch.embed_id),
-            segment(arch, params, id),
-        );
         match gp.as_deref_mut() {
             Some(gp) => {
-                let mut g_w = vec![T::zero(); sc.weight_numel()];
+                let (table, w) = (
+                    segment(arch, params, arch.embed_id),
+                    segment(arch, params, id),
+                );
+                // The segment is still zero: the product's gradient adds straight into it.
+                let g_w = &mut gp[layout.segment(id).range()];
                 let (gx, ga) = (&mut scratch_x, &mut *g_attrs);
-                sc.backward(x, types, table, w, &g_pre, gx, &mut g_w, ga)?;
-                gp[layout.segment(id).range()].copy_from_slice(&g_w);
+                sc.backward(x, types, (table, w), tw, &g_pre, gx, g_w, ga)?;
             }
-            None => sc.backward_input(x, types, table, w, &g_pre, &mut scratch_x)?,
+            None => sc.backward_input(x, types, tw, &g_pre, &mut scratch_x)?,
         }
         add(&mut g_x_in, &scratch_x);
     }
 
-    let mut g_agg = vec![T::zero(); n * dmid];
-    let g_w2 = linear_vjp(
+    let mut g_agg = zeros(n * dmid);
+    linear_vjp(
         &layer.linear_2,
         (&lt.agg, segment(arch, params, layer.ids.linear_2)),
         &g_pre,
         &mut g_agg,
-        gp.is_some(),
+        param_grad(gp.as_deref_mut(), arch, layer.ids.linear_2),
     )?;
-    let mut g_h = vec![T::zero(); n * din];
-    let mut g_sh_layer = vec![T::zero(); g_sh.len()];
-    let mut g_w = vec![T::zero(); lt.w.len()];
+    let mut g_h = zeros(n * din);
+    let mut g_sh_layer = zeros(g_sh.len());
+    let mut g_w = zeros(lt.w.len());
     layer.tp.convolve_backward(
         &lt.h,
         &tape.sh,
@@ -397,7 +399,7 @@ fn layer_backward<T: Scalar>(
                 .ids
                 .radial
                 .iter()
-                .map(|&id| vec![T::zero(); layout.segment(id).len()])
+                .map(|&id| zeros(layout.segment(id).len()))
                 .collect();
             let mut views: Vec<&mut [T]> = grads.iter_mut().map(|g| g.as_mut_slice()).collect();
             let g = layer
@@ -414,38 +416,40 @@ fn layer_backward<T: Scalar>(
 
     let norm = T::from_f64(arch.message_norm);
     g_h.iter_mut().for_each(|v| *v *= norm);
-    let g_w1 = linear_vjp(
+    linear_vjp(
         &layer.linear_1,
         (&lt.x_in, segment(arch, params, layer.ids.linear_1)),
         &g_h,
         &mut scratch_x,
-        gp.is_some(),
+        param_grad(gp, arch, layer.ids.linear_1),
     )?;
     add(&mut g_x_in, &scratch_x);
-    if let (Some(gp), Some(g_w1), Some(g_w2)) = (gp, g_w1, g_w2) {
-        gp[layout.segment(layer.ids.linear_1).range()].copy_from_slice(&g_w1);
-        gp[layout.segment(layer.ids.linear_2).range()].copy_from_slice(&g_w2);
-    }
     Ok(g_x_in)
 }
 
-/// VJP of a linear map at `(x, weights)`: overwrites `grad_x`; the weight gradient only when
-/// `with_weights` (energy+forces passes skip it).
+/// VJP of a linear map at `(x, weights)`: overwrites `grad_x` and, when given, the weight
+/// gradient (energy+forces passes skip it).
 fn linear_vjp<T: Scalar>(
     linear: &Linear,
     (x, weights): (&[T], &[T]),
     grad_out: &[T],
     grad_x: &mut [T],
-    with_weights: bool,
-) -> Result<Option<Vec<T>>> {
-    if with_weights {
-        let mut gw = vec![T::zero(); linear.weight_numel()];
-        linear.backward(x, weights, grad_out, grad_x, &mut gw)?;
-        Ok(Some(gw))
-    } else {
-        linear.backward_input(x, weights, grad_out, grad_x)?;
-        Ok(None)
+    grad_weights: Option<&mut [T]>,
+) -> Result<()> {
+    match grad_weights {
+        Some(gw) => linear.backward(x, weights, grad_out, grad_x, gw)?,
+        None => linear.backward_input(x, weights, grad_out, grad_x)?,
     }
+    Ok(())
+}
+
+/// The gradient segment of parameter `id`, when parameter gradients are formed.
+fn param_grad<'a, T>(
+    gp: Option<&'a mut [T]>,
+    arch: &Architecture,
+    id: usize,
+) -> Option<&'a mut [T]> {
+    gp.map(|gp| &mut gp[arch.layout.segment(id).range()])
 }
 
 /// NequIP's message direction: from the neighbour (`edge_index[1]`) to the centre.

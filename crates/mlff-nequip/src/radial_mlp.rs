@@ -5,6 +5,7 @@
 //! SiLU between layers, weights stored `fan_in × fan_out`.
 
 use crate::dense::{matmul, matmul_grad_input, matmul_grad_weight};
+use mlff_e3::parallel::zeros;
 use mlff_e3::{Activation, Scalar};
 
 /// Layer widths and scale factors of one MLP.
@@ -69,13 +70,15 @@ impl RadialMlp {
         let last = self.dims.len() - 2;
         for (i, w) in weights.iter().enumerate() {
             let (k, m) = (self.dims[i], self.dims[i + 1]);
-            let mut out = vec![T::zero(); rows * m];
-            matmul(&tape.inputs[i], w, self.alphas[i], k, m, &mut out);
+            let mut out = zeros(rows * m);
             if i == last {
+                matmul(&tape.inputs[i], w, self.alphas[i], (k, m), &mut out, None);
                 return (out, tape);
             }
-            tape.slopes
-                .push(Activation::Silu.eval_with_derivative_owned(&mut out));
+            let mut slope = zeros(rows * m);
+            let silu = Some((Activation::Silu, slope.as_mut_slice()));
+            matmul(&tape.inputs[i], w, self.alphas[i], (k, m), &mut out, silu);
+            tape.slopes.push(slope);
             tape.inputs.push(out);
         }
         unreachable!("an MLP has at least one layer")
@@ -100,7 +103,7 @@ impl RadialMlp {
             if let Some(gw) = grad_weights.as_deref_mut() {
                 matmul_grad_weight(&tape.inputs[i], &g, alpha, k, m, gw[i]);
             }
-            let mut gin = vec![T::zero(); rows * k];
+            let mut gin = zeros(rows * k);
             matmul_grad_input(&g, weights[i], alpha, k, m, &mut gin);
             if i > 0 {
                 for (gv, &d) in gin.iter_mut().zip(&tape.slopes[i - 1]) {

@@ -12,6 +12,7 @@
 
 use crate::error::{NequipError, Result};
 use mlff_e3::{ConnectionMode, Irreps, Linear, Scalar, TensorProduct};
+use rayon::prelude::*;
 
 /// How one product path maps onto one linear-map path.
 #[derive(Clone, Debug)]
@@ -69,6 +70,11 @@ impl SelfConnection {
                 scale: c / lin.path_weight,
             });
         }
+        let increasing =
+            |key: fn(&PathMap) -> usize| maps.windows(2).all(|p| key(&p[0]) < key(&p[1]));
+        if !increasing(|m| m.tp_offset) || !increasing(|m| m.linear_offset) {
+            return Err(unsupported("paths out of weight-layout order"));
+        }
         if maps.len() != linear.paths().len() {
             return Err(unsupported("the linear map has paths the product lacks"));
         }
@@ -97,62 +103,79 @@ impl SelfConnection {
         &self.linear
     }
 
-    /// Linear-map weights of each type: `types × linear.weight_numel()`.
-    pub fn effective_weights<T: Scalar>(&self, w: &[T], attrs_by_type: &[T]) -> Vec<T> {
-        let f = self.maps.first().map_or(1, |m| m.mul_attr);
+    /// Linear-map weights of each type, contracted once per call and shared by the forward and
+    /// reverse passes. One task per (type, path): each writes its own block and reads only the
+    /// weight rows its type's attributes do not zero, so the weights stream from memory once.
+    pub fn type_weights<T: Scalar>(&self, w: &[T], attrs_by_type: &[T]) -> TypeWeights<T> {
+        let f = self.attr_width();
         let ln = self.linear.weight_numel();
         let n_types = attrs_by_type.len() / f.max(1);
-        let mut out = vec![T::zero(); n_types * ln];
-        // Each weight row is read once for all types: the weights (megabytes in the paper's
-        // configuration) stream from memory once per call, not once per type. Each type still
-        // sums over `v` in order.
-        for m in &self.maps {
-            let s = T::from_f64(m.scale);
-            for u in 0..m.mul_in {
-                for v in 0..m.mul_attr {
-                    let src = &w[m.tp_offset + (u * m.mul_attr + v) * m.mul_out..][..m.mul_out];
-                    for t in 0..n_types {
+        let mut values = vec![T::zero(); n_types * ln];
+        let regions: Vec<(usize, usize)> = (0..n_types)
+            .flat_map(|t| {
+                self.maps
+                    .iter()
+                    .map(move |m| (t * ln + m.linear_offset, m.mul_in * m.mul_out))
+            })
+            .collect();
+        split_regions(&mut values, &regions)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(task, dst)| {
+                let (t, m) = (task / self.maps.len(), &self.maps[task % self.maps.len()]);
+                let s = T::from_f64(m.scale);
+                for (u, dst) in dst.chunks_exact_mut(m.mul_out.max(1)).enumerate() {
+                    // Each type sums over `v` in order.
+                    for v in 0..m.mul_attr {
                         let av = attrs_by_type[t * f + v];
                         if av.is_zero() {
                             // One-hot attributes: most terms vanish exactly.
                             continue;
                         }
                         let sa = s * av;
-                        let dst = &mut out[t * ln + m.linear_offset + u * m.mul_out..][..m.mul_out];
-                        for (d, &x) in dst.iter_mut().zip(src) {
+                        let row = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
+                        for (d, &x) in dst.iter_mut().zip(&w[row..row + m.mul_out]) {
                             *d += sa * x;
                         }
                     }
                 }
-            }
+            });
+        TypeWeights {
+            values,
+            per_type: ln,
         }
-        out
     }
 
-    /// `out = SC(x, attrs)` for atoms of the given types (`out` overwritten).
+    /// `out = SC(x, attrs)` for atoms of the given types (`out` overwritten), with the layer's
+    /// [`Self::type_weights`].
     pub fn forward<T: Scalar>(
         &self,
         x: &[T],
         types: &[usize],
-        attrs_by_type: &[T],
-        w: &[T],
+        weights: &TypeWeights<T>,
         out: &mut [T],
     ) -> Result<()> {
-        let eff = self.effective_weights(w, attrs_by_type);
         let (din, dout) = (
             self.linear.irreps_in().dim(),
             self.linear.irreps_out().dim(),
         );
-        let ln = self.linear.weight_numel();
-        for (t, rows) in rows_by_type(types).iter().enumerate() {
-            if rows.is_empty() {
-                continue;
-            }
-            let xs = gather_rows(x, din, rows);
-            let mut ys = vec![T::zero(); rows.len() * dout];
-            self.linear
-                .forward(&xs, &eff[t * ln..(t + 1) * ln], &mut ys)?;
-            scatter_rows(&ys, dout, rows, out);
+        let rows = rows_by_type(types);
+        // The types run side by side: each is a batch of a few dozen atoms, too small to keep
+        // every thread busy on its own.
+        let per_type = rows
+            .par_iter()
+            .enumerate()
+            .map(|(t, rows)| {
+                let xs = gather_rows(x, din, rows);
+                let mut ys = vec![T::zero(); rows.len() * dout];
+                if !rows.is_empty() {
+                    self.linear.forward(&xs, weights.of_type(t)?, &mut ys)?;
+                }
+                Ok(ys)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (ys, rows) in per_type.iter().zip(&rows) {
+            scatter_rows(ys, dout, rows, out);
         }
         Ok(())
     }
@@ -163,15 +186,16 @@ impl SelfConnection {
         &self,
         x: &[T],
         types: &[usize],
-        attrs_by_type: &[T],
-        w: &[T],
+        (attrs_by_type, w): (&[T], &[T]),
+        weights: &TypeWeights<T>,
         grad_out: &[T],
         grad_x: &mut [T],
         grad_w: &mut [T],
         grad_attrs_by_type: &mut [T],
     ) -> Result<()> {
-        let inputs = (x, types, attrs_by_type, w);
-        self.vjp(inputs, grad_out, grad_x, Some((grad_w, grad_attrs_by_type)))
+        let geff = self.vjp(x, types, weights, grad_out, grad_x, true)?;
+        self.type_weights_vjp(&geff, attrs_by_type, w, grad_w, grad_attrs_by_type);
+        Ok(())
     }
 
     /// The gradient with respect to `x` only (overwrites `grad_x`), for passes that need no
@@ -180,83 +204,181 @@ impl SelfConnection {
         &self,
         x: &[T],
         types: &[usize],
-        attrs_by_type: &[T],
-        w: &[T],
+        weights: &TypeWeights<T>,
         grad_out: &[T],
         grad_x: &mut [T],
     ) -> Result<()> {
-        self.vjp((x, types, attrs_by_type, w), grad_out, grad_x, None)
+        self.vjp(x, types, weights, grad_out, grad_x, false)
+            .map(drop)
     }
 
+    /// Overwrites `grad_x`; returns the gradient of the type weights (`types × ln`, empty
+    /// unless `with_weights`).
     fn vjp<T: Scalar>(
         &self,
-        (x, types, attrs_by_type, w): (&[T], &[usize], &[T], &[T]),
+        x: &[T],
+        types: &[usize],
+        weights: &TypeWeights<T>,
         grad_out: &[T],
         grad_x: &mut [T],
-        mut param_grads: Option<(&mut [T], &mut [T])>,
-    ) -> Result<()> {
-        let eff = self.effective_weights(w, attrs_by_type);
+        with_weights: bool,
+    ) -> Result<Vec<T>> {
         let (din, dout) = (
             self.linear.irreps_in().dim(),
             self.linear.irreps_out().dim(),
         );
         let ln = self.linear.weight_numel();
-        let f = self.maps.first().map_or(1, |m| m.mul_attr);
-        grad_x.fill(T::zero());
-        for (t, rows) in rows_by_type(types).iter().enumerate() {
-            if rows.is_empty() {
-                continue;
-            }
-            let xs = gather_rows(x, din, rows);
-            let gs = gather_rows(grad_out, dout, rows);
-            let mut gx = vec![T::zero(); rows.len() * din];
-            let eff_t = &eff[t * ln..(t + 1) * ln];
-            match param_grads.as_mut() {
-                Some((grad_w, grad_attrs_by_type)) => {
-                    let mut geff = vec![T::zero(); ln];
-                    self.linear.backward(&xs, eff_t, &gs, &mut gx, &mut geff)?;
-                    let a = &attrs_by_type[t * f..(t + 1) * f];
-                    let ga = &mut grad_attrs_by_type[t * f..(t + 1) * f];
-                    self.effective_weights_vjp(&geff, a, w, grad_w, ga);
+        let rows = rows_by_type(types);
+        let per_type = rows
+            .par_iter()
+            .enumerate()
+            .map(|(t, rows)| {
+                let mut gx = vec![T::zero(); rows.len() * din];
+                let mut geff = vec![T::zero(); if with_weights { ln } else { 0 }];
+                if rows.is_empty() {
+                    return Ok((gx, geff));
                 }
-                None => self.linear.backward_input(&xs, eff_t, &gs, &mut gx)?,
-            }
+                let xs = gather_rows(x, din, rows);
+                let gs = gather_rows(grad_out, dout, rows);
+                let eff = weights.of_type(t)?;
+                if with_weights {
+                    self.linear.backward(&xs, eff, &gs, &mut gx, &mut geff)?;
+                } else {
+                    self.linear.backward_input(&xs, eff, &gs, &mut gx)?;
+                }
+                Ok((gx, geff))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        grad_x.fill(T::zero());
+        let mut geff = Vec::with_capacity(if with_weights {
+            weights.values.len()
+        } else {
+            0
+        });
+        for ((gx, g), rows) in per_type.into_iter().zip(&rows) {
             scatter_rows(&gx, din, rows, grad_x);
+            geff.extend(g);
         }
-        Ok(())
+        geff.resize(geff.capacity(), T::zero());
+        Ok(geff)
     }
 
-    /// Chains the gradient `geff` of one type's effective linear weights to the product's
-    /// weights `w` and to that type's attributes `a` (both accumulated).
-    pub fn effective_weights_vjp<T: Scalar>(
+    /// Chains the gradient `geff` of the type weights (`types × ln`) to the product's weights
+    /// `w` and to the attributes of each type (both accumulated). One task per block of weight
+    /// rows; the attribute partials are summed in block order, so the result does not depend
+    /// on the number of threads.
+    pub fn type_weights_vjp<T: Scalar>(
         &self,
         geff: &[T],
-        a: &[T],
+        attrs_by_type: &[T],
         w: &[T],
         grad_w: &mut [T],
-        grad_a: &mut [T],
+        grad_attrs_by_type: &mut [T],
     ) {
-        for m in &self.maps {
-            let s = T::from_f64(m.scale);
-            for u in 0..m.mul_in {
-                let g = &geff[m.linear_offset + u * m.mul_out..][..m.mul_out];
-                for v in 0..m.mul_attr {
-                    let base = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
-                    let sa = s * a[v];
-                    let mut dot = T::zero();
-                    for ((gw, &wv), &gv) in grad_w[base..base + m.mul_out]
-                        .iter_mut()
-                        .zip(&w[base..base + m.mul_out])
-                        .zip(g)
-                    {
-                        *gw += sa * gv;
-                        dot += wv * gv;
+        let f = self.attr_width();
+        let ln = self.linear.weight_numel();
+        let n_types = geff.len() / ln.max(1);
+        let blocks: Vec<(&PathMap, usize)> = self
+            .maps
+            .iter()
+            .flat_map(|m| (0..m.mul_in).step_by(ROWS_PER_TASK).map(move |u| (m, u)))
+            .collect();
+        let regions: Vec<(usize, usize)> = blocks
+            .iter()
+            .map(|&(m, u0)| {
+                let rows = ROWS_PER_TASK.min(m.mul_in - u0);
+                (
+                    m.tp_offset + u0 * m.mul_attr * m.mul_out,
+                    rows * m.mul_attr * m.mul_out,
+                )
+            })
+            .collect();
+        let partials: Vec<Vec<T>> = split_regions(grad_w, &regions)
+            .into_par_iter()
+            .zip(&blocks)
+            .map(|(gw_block, &(m, u0))| {
+                let s = T::from_f64(m.scale);
+                let mut ga = vec![T::zero(); n_types * f];
+                for (r, gw_u) in gw_block
+                    .chunks_exact_mut((m.mul_attr * m.mul_out).max(1))
+                    .enumerate()
+                {
+                    let u = u0 + r;
+                    for (v, gw) in gw_u.chunks_exact_mut(m.mul_out.max(1)).enumerate() {
+                        let row = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
+                        let wv = &w[row..row + m.mul_out];
+                        for t in 0..n_types {
+                            let g = &geff[t * ln + m.linear_offset + u * m.mul_out..][..m.mul_out];
+                            let sa = s * attrs_by_type[t * f + v];
+                            let mut dot = T::zero();
+                            for ((gw, &wv), &gv) in gw.iter_mut().zip(wv).zip(g) {
+                                *gw += sa * gv;
+                                dot += wv * gv;
+                            }
+                            ga[t * f + v] += s * dot;
+                        }
                     }
-                    grad_a[v] += s * dot;
                 }
+                ga
+            })
+            .collect();
+        for ga in partials {
+            for (acc, v) in grad_attrs_by_type.iter_mut().zip(ga) {
+                *acc += v;
             }
         }
     }
+
+    /// Width `F` of the node attributes.
+    fn attr_width(&self) -> usize {
+        self.maps.first().map_or(1, |m| m.mul_attr)
+    }
+}
+
+/// Weight rows (`u`) per task of [`SelfConnection::type_weights_vjp`].
+const ROWS_PER_TASK: usize = 8;
+
+/// The per-type linear weights a self-connection reduces to ([`SelfConnection::type_weights`]).
+#[derive(Clone, Debug)]
+pub struct TypeWeights<T> {
+    values: Vec<T>,
+    per_type: usize,
+}
+
+impl<T> TypeWeights<T> {
+    /// All types' weights, `types × linear.weight_numel()`.
+    pub fn as_slice(&self) -> &[T] {
+        &self.values
+    }
+
+    /// The linear-map weights of type `t`.
+    pub fn of_type(&self, t: usize) -> Result<&[T]> {
+        self.values
+            .get(t * self.per_type..(t + 1) * self.per_type)
+            .ok_or_else(|| {
+                NequipError::Config(format!(
+                    "self-connection: atom type {t} has no attributes ({} types)",
+                    self.values.len() / self.per_type.max(1)
+                ))
+            })
+    }
+}
+
+/// The sub-slices `data[start..start + len]` of regions given in increasing, non-overlapping
+/// order, so that each can go to its own task.
+fn split_regions<'a, T>(mut data: &'a mut [T], regions: &[(usize, usize)]) -> Vec<&'a mut [T]> {
+    let mut consumed = 0;
+    regions
+        .iter()
+        .map(|&(start, len)| {
+            let rest = std::mem::take(&mut data);
+            let (_, rest) = rest.split_at_mut(start - consumed);
+            let (region, rest) = rest.split_at_mut(len);
+            data = rest;
+            consumed = start + len;
+            region
+        })
+        .collect()
 }
 
 /// Atom indices of each type, in ascending order.
@@ -309,15 +431,25 @@ mod tests {
             .collect();
         let want = tp.compute(&x, &a, Weights::Shared(&w)).unwrap();
         let mut got = vec![0.0; n * dout];
-        sc.forward(&x, &types, &table, &w, &mut got).unwrap();
+        let tw = sc.type_weights(&w, &table);
+        sc.forward(&x, &types, &tw, &mut got).unwrap();
         let close = |p: &[f64], q: &[f64]| p.iter().zip(q).all(|(a, b)| (a - b).abs() < 1e-12);
         assert!(close(&got, &want));
         let (mut gx, mut ga, mut gw) = (vec![0.0; n * din], vec![0.0; n * 4], vec![0.0; w.len()]);
         tp.backward(&x, &a, Weights::Shared(&w), &g, &mut gx, &mut ga, &mut gw)
             .unwrap();
         let (mut gx2, mut gw2, mut gt) = (vec![0.0; n * din], vec![0.0; w.len()], vec![0.0; 12]);
-        sc.backward(&x, &types, &table, &w, &g, &mut gx2, &mut gw2, &mut gt)
-            .unwrap();
+        sc.backward(
+            &x,
+            &types,
+            (&table, &w),
+            &tw,
+            &g,
+            &mut gx2,
+            &mut gw2,
+            &mut gt,
+        )
+        .unwrap();
         let mut ga_by_type = vec![0.0; 12];
         for (i, &t) in types.iter().enumerate() {
             for c in 0..4 {
