@@ -16,6 +16,7 @@ use crate::graph::AtomicGraph;
 use mlff_e3::parallel::on_worker;
 use mlff_e3::{Dual, Scalar};
 use mlff_train::{BatchShape, LossFunction, LossParts};
+use rayon::prelude::*;
 
 /// Reference labels of a batch.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +105,7 @@ impl<T: Scalar> CpuPasses<'_, T> {
         params: &[f64],
         graph: &AtomicGraph,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let p: Vec<T> = params.iter().map(|&v| T::from_f64(v)).collect();
+        let p: Vec<T> = params.par_iter().map(|&v| T::from_f64(v)).collect();
         let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
         let (e, tape) = forward(self.arch, &p, graph, &pos)?;
         let ones = vec![T::one(); graph.num_frames()];
@@ -123,7 +124,7 @@ impl<T: Scalar> CpuPasses<'_, T> {
         energy_tangent: &[f64],
     ) -> Result<Vec<f64>> {
         let dp: Vec<Dual<T>> = params
-            .iter()
+            .par_iter()
             .map(|&v| Dual::constant(T::from_f64(v)))
             .collect();
         let (dpos, seed) = seeded_duals::<T>(graph, position_tangent, energy_tangent);
@@ -131,7 +132,7 @@ impl<T: Scalar> CpuPasses<'_, T> {
         let g = backward(self.arch, &dp, graph, &tape, &seed, true)?;
         Ok(g.params
             .expect("requested")
-            .iter()
+            .par_iter()
             .map(|d| d.eps.value())
             .collect())
     }

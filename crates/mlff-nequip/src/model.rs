@@ -10,6 +10,10 @@ use mlff_e3::Scalar;
 use mlff_e3::parallel::on_worker;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// A NequIP potential: hyper-parameters, operations and weights.
 #[derive(Clone, Debug)]
@@ -18,6 +22,9 @@ pub struct Nequip {
     arch: Architecture,
     types: TypeMap,
     params: Vec<f64>,
+    /// `params` rounded to f32 on first use: a float32 model's energy+forces pass would
+    /// otherwise convert every parameter (millions in the paper's configuration) per call.
+    params_f32: OnceLock<Vec<f32>>,
 }
 
 /// Energies (per frame) and forces (`atoms × 3`) of a batch, in the data's units.
@@ -54,6 +61,7 @@ impl Nequip {
             arch,
             types,
             params,
+            params_f32: OnceLock::new(),
         };
         model.reset_fixed_parameters()?;
         Ok(model)
@@ -78,6 +86,7 @@ impl Nequip {
             arch,
             types,
             params,
+            params_f32: OnceLock::new(),
         })
     }
 
@@ -90,6 +99,7 @@ impl Nequip {
         self.params[layout.segment(self.arch.bessel_id).range()].copy_from_slice(&freqs);
         self.params[layout.segment(self.arch.scales_id).range()].copy_from_slice(&scales);
         self.params[layout.segment(self.arch.shifts_id).range()].copy_from_slice(&shifts);
+        self.params_f32 = OnceLock::new();
         Ok(())
     }
 
@@ -137,6 +147,7 @@ impl Nequip {
             return Err(NequipError::Weights(format!("parameter {i} is not finite")));
         }
         self.params.copy_from_slice(params);
+        self.params_f32 = OnceLock::new();
         Ok(())
     }
 
@@ -157,12 +168,26 @@ impl Nequip {
     }
 
     /// Energies and forces computed in the scalar type `T` (f32 or f64).
-    pub fn predict_as<T: Scalar>(&self, graph: &AtomicGraph) -> Result<Prediction> {
+    pub fn predict_as<T: Scalar + 'static>(&self, graph: &AtomicGraph) -> Result<Prediction> {
         on_worker(|| self.predict_on_worker::<T>(graph))
     }
 
-    fn predict_on_worker<T: Scalar>(&self, graph: &AtomicGraph) -> Result<Prediction> {
-        let params: Vec<T> = self.params.iter().map(|&v| T::from_f64(v)).collect();
+    /// The parameters in `T`, without a copy when `T` is f64 or f32 (after the first call).
+    fn params_as<T: Scalar + 'static>(&self) -> Cow<'_, [T]> {
+        let stored: &dyn Any = if TypeId::of::<T>() == TypeId::of::<f32>() {
+            self.params_f32
+                .get_or_init(|| self.params.par_iter().map(|&v| v as f32).collect())
+        } else {
+            &self.params
+        };
+        match stored.downcast_ref::<Vec<T>>() {
+            Some(params) => Cow::Borrowed(params),
+            None => Cow::Owned(self.params.iter().map(|&v| T::from_f64(v)).collect()),
+        }
+    }
+
+    fn predict_on_worker<T: Scalar + 'static>(&self, graph: &AtomicGraph) -> Result<Prediction> {
+        let params = self.params_as::<T>();
         let pos: Vec<T> = graph.positions().iter().map(|&v| T::from_f64(v)).collect();
         let (energies, tape) = forward(&self.arch, &params, graph, &pos)?;
         let ones = vec![T::one(); graph.num_frames()];

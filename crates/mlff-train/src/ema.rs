@@ -7,6 +7,8 @@
 //! `d = decay`. nequip 0.6's trainer (torch_ema) and nequip 0.19's `EMAWeights` both use exactly
 //! this warm-up and indexing.
 
+use rayon::prelude::*;
+
 use crate::error::{Result, TrainError};
 use serde::{Deserialize, Serialize};
 
@@ -55,9 +57,10 @@ impl Ema {
     pub fn update(&mut self, params: &[f64]) {
         let one_minus_decay = 1.0 - self.next_decay();
         self.num_updates += 1;
-        for (s, &p) in self.shadow.iter_mut().zip(params) {
-            *s -= (*s - p) * one_minus_decay;
-        }
+        self.shadow
+            .par_iter_mut()
+            .zip(params)
+            .for_each(|(s, &p)| *s -= (*s - p) * one_minus_decay);
     }
 }
 
