@@ -79,7 +79,20 @@ pub(crate) fn check_len(what: &'static str, got: usize, expected: usize) -> Resu
 
 /// Checks that every value of a buffer is finite.
 pub(crate) fn check_finite<T: crate::Scalar>(what: &'static str, values: &[T]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
+    use rayon::prelude::*;
+    // Per-edge arrays hold millions of values: scanned by the pool (the first bad index all
+    // the same).
+    const BLOCK: usize = 1 << 14;
+    let first_bad = |block: &[T]| block.iter().position(|v| !v.is_finite());
+    let bad = if values.len() < 4 * BLOCK {
+        first_bad(values)
+    } else {
+        values
+            .par_chunks(BLOCK)
+            .position_first(|block| first_bad(block).is_some())
+            .and_then(|b| first_bad(&values[b * BLOCK..]).map(|i| b * BLOCK + i))
+    };
+    match bad {
         None => Ok(()),
         Some(index) => Err(E3Error::NonFinite { what, index }),
     }
@@ -106,4 +119,25 @@ pub(crate) fn batch_rows<T: crate::Scalar>(
     }
     check_finite(what, x)?;
     Ok(x.len() / width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{E3Error, check_finite};
+
+    #[test]
+    fn the_first_non_finite_value_is_reported_at_every_size() {
+        for len in [10, 1 << 16, (1 << 16) + 3, 1 << 20] {
+            let mut x = vec![1.0f32; len];
+            assert!(check_finite("x", &x).is_ok());
+            for bad in [len - 1, len / 2, len / 3] {
+                x[bad] = f32::NAN;
+                x[len - 1] = f32::INFINITY;
+                match check_finite("x", &x) {
+                    Err(E3Error::NonFinite { index, .. }) => assert_eq!(index, bad.min(len - 1)),
+                    other => panic!("expected a non-finite error, got {other:?}"),
+                }
+            }
+        }
+    }
 }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::Path;
 use super::kernel::{transpose_in, transpose_out_add};
 use crate::lanes::LaneTile;
+use crate::parallel::filled;
 use crate::scalar::Scalar;
 
 /// One tiled block: where it starts in a feature row and in a tiled row.
@@ -73,7 +74,7 @@ impl<const W: usize> NodeTiling<W> {
     /// Every row of `x` (`rows × dim`, feature layout) in tiles (`rows × len`).
     pub(super) fn tile_rows<T: Scalar>(&self, x: &[T], dim: usize) -> Vec<T::Tile<W>> {
         let rows = x.len().checked_div(dim).unwrap_or(0);
-        let mut out = vec![LaneTile::zero(); rows * self.len];
+        let mut out = filled(rows * self.len, LaneTile::zero());
         if self.len > 0 {
             out.par_chunks_mut(self.len)
                 .zip(x.par_chunks(dim.max(1)))
