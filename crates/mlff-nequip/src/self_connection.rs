@@ -104,38 +104,44 @@ impl SelfConnection {
     }
 
     /// Linear-map weights of each type, contracted once per call and shared by the forward and
-    /// reverse passes. One task per (type, path): each writes its own block and reads only the
-    /// weight rows its type's attributes do not zero, so the weights stream from memory once.
+    /// reverse passes. One task per block of weight rows `u`, for every type at once: the
+    /// weights (megabytes in the paper's configuration) stream from memory once, not once per
+    /// type. Each type still sums over `v` in order.
     pub fn type_weights<T: Scalar>(&self, w: &[T], attrs_by_type: &[T]) -> TypeWeights<T> {
         let f = self.attr_width();
         let ln = self.linear.weight_numel();
         let n_types = attrs_by_type.len() / f.max(1);
         let mut values = vec![T::zero(); n_types * ln];
-        let regions: Vec<(usize, usize)> = (0..n_types)
-            .flat_map(|t| {
-                self.maps
-                    .iter()
-                    .map(move |m| (t * ln + m.linear_offset, m.mul_in * m.mul_out))
-            })
+        let blocks = self.row_blocks();
+        let regions: Vec<(usize, usize)> = blocks
+            .iter()
+            .map(|&(m, u0, rows)| (m.linear_offset + u0 * m.mul_out, rows * m.mul_out))
             .collect();
-        split_regions(&mut values, &regions)
+        // tasks[k][t]: block k of type t's weights.
+        let mut tasks: Vec<Vec<&mut [T]>> = blocks.iter().map(|_| Vec::new()).collect();
+        for type_values in values.chunks_mut(ln.max(1)) {
+            for (task, region) in tasks.iter_mut().zip(split_regions(type_values, &regions)) {
+                task.push(region);
+            }
+        }
+        tasks
             .into_par_iter()
-            .enumerate()
-            .for_each(|(task, dst)| {
-                let (t, m) = (task / self.maps.len(), &self.maps[task % self.maps.len()]);
+            .zip(&blocks)
+            .for_each(|(mut per_type, &(m, u0, _))| {
                 let s = T::from_f64(m.scale);
-                for (u, dst) in dst.chunks_exact_mut(m.mul_out.max(1)).enumerate() {
-                    // Each type sums over `v` in order.
-                    for v in 0..m.mul_attr {
-                        let av = attrs_by_type[t * f + v];
-                        if av.is_zero() {
-                            // One-hot attributes: most terms vanish exactly.
-                            continue;
-                        }
-                        let sa = s * av;
-                        let row = m.tp_offset + (u * m.mul_attr + v) * m.mul_out;
-                        for (d, &x) in dst.iter_mut().zip(&w[row..row + m.mul_out]) {
-                            *d += sa * x;
+                for (t, dst) in per_type.iter_mut().enumerate() {
+                    for (r, dst) in dst.chunks_exact_mut(m.mul_out.max(1)).enumerate() {
+                        for v in 0..m.mul_attr {
+                            let av = attrs_by_type[t * f + v];
+                            if av.is_zero() {
+                                // One-hot attributes: most terms vanish exactly.
+                                continue;
+                            }
+                            let sa = s * av;
+                            let row = m.tp_offset + ((u0 + r) * m.mul_attr + v) * m.mul_out;
+                            for (d, &x) in dst.iter_mut().zip(&w[row..row + m.mul_out]) {
+                                *d += sa * x;
+                            }
                         }
                     }
                 }
@@ -278,25 +284,18 @@ impl SelfConnection {
         let f = self.attr_width();
         let ln = self.linear.weight_numel();
         let n_types = geff.len() / ln.max(1);
-        let blocks: Vec<(&PathMap, usize)> = self
-            .maps
-            .iter()
-            .flat_map(|m| (0..m.mul_in).step_by(ROWS_PER_TASK).map(move |u| (m, u)))
-            .collect();
+        let blocks = self.row_blocks();
         let regions: Vec<(usize, usize)> = blocks
             .iter()
-            .map(|&(m, u0)| {
-                let rows = ROWS_PER_TASK.min(m.mul_in - u0);
-                (
-                    m.tp_offset + u0 * m.mul_attr * m.mul_out,
-                    rows * m.mul_attr * m.mul_out,
-                )
+            .map(|&(m, u0, rows)| {
+                let row = m.mul_attr * m.mul_out;
+                (m.tp_offset + u0 * row, rows * row)
             })
             .collect();
         let partials: Vec<Vec<T>> = split_regions(grad_w, &regions)
             .into_par_iter()
             .zip(&blocks)
-            .map(|(gw_block, &(m, u0))| {
+            .map(|(gw_block, &(m, u0, _))| {
                 let s = T::from_f64(m.scale);
                 let mut ga = vec![T::zero(); n_types * f];
                 for (r, gw_u) in gw_block
@@ -329,13 +328,26 @@ impl SelfConnection {
         }
     }
 
+    /// Blocks of at most [`ROWS_PER_TASK`] weight rows `u` of each path: `(path, first row,
+    /// rows)`, in weight-layout order.
+    fn row_blocks(&self) -> Vec<(&PathMap, usize, usize)> {
+        self.maps
+            .iter()
+            .flat_map(|m| {
+                (0..m.mul_in)
+                    .step_by(ROWS_PER_TASK)
+                    .map(move |u0| (m, u0, ROWS_PER_TASK.min(m.mul_in - u0)))
+            })
+            .collect()
+    }
+
     /// Width `F` of the node attributes.
     fn attr_width(&self) -> usize {
         self.maps.first().map_or(1, |m| m.mul_attr)
     }
 }
 
-/// Weight rows (`u`) per task of [`SelfConnection::type_weights_vjp`].
+/// Weight rows (`u`) per task of [`SelfConnection::type_weights`] and its VJP.
 const ROWS_PER_TASK: usize = 8;
 
 /// The per-type linear weights a self-connection reduces to ([`SelfConnection::type_weights`]).
