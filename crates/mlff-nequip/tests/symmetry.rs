@@ -22,14 +22,15 @@ fn predict(model: &Nequip, mol: &Mol) -> Prediction {
 }
 
 /// Checks E(g·x) = E(x) and F(g·x) = Q F(x) for the orthogonal `q` (det ±1) and `t`, and a
-/// permutation of the atoms, at relative tolerance `tol`.
+/// permutation of the atoms, at tolerance `tol` relative to the largest force or `force_floor`,
+/// whichever is larger.
 fn check_symmetry(
     model: &Nequip,
     mol: &Mol,
-    q: [[f64; 3]; 3],
-    t: [f64; 3],
+    (q, t): ([[f64; 3]; 3], [f64; 3]),
     perm: &[usize],
     tol: f64,
+    force_floor: f64,
 ) {
     let base = predict(model, mol);
     let moved: Mol = (
@@ -44,7 +45,7 @@ fn check_symmetry(
         after.energies[0],
         base.energies[0]
     );
-    let f_scale = base.forces.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+    let f_scale = base.forces.iter().fold(force_floor, |m, v| m.max(v.abs()));
     for (new_i, &old_i) in perm.iter().enumerate() {
         let f = &base.forces[3 * old_i..3 * old_i + 3];
         let rotated = apply(&q, [0.0; 3], [f[0], f[1], f[2]]);
@@ -89,7 +90,7 @@ proptest! {
         if reflect {
             q = q.map(|row| row.map(|v| -v));
         }
-        check_symmetry(&model, &mol, q, t, &shuffled(n, seed + 7), 1e-10);
+        check_symmetry(&model, &mol, (q, t), &shuffled(n, seed + 7), 1e-10, 1e-3);
     }
 
     #[test]
@@ -109,6 +110,9 @@ proptest! {
         if reflect {
             q = q.map(|row| row.map(|v| -v));
         }
-        check_symmetry(&model, &mol, q, t, &shuffled(n, seed + 7), 1e-4);
+        // Float32 rounding in the forces is absolute, set by the size of the features and the
+        // energy (≈ 1e-7 here), not by the forces: a random molecule whose forces are ~1e-3
+        // (seed 703, three atoms: 2.7e-7 apart after a rotation) needs the higher floor.
+        check_symmetry(&model, &mol, (q, t), &shuffled(n, seed + 7), 1e-4, 1e-2);
     }
 }
