@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::Irreps;
 use crate::matmul::{MatView, MatViewMut, matmul};
+use crate::parallel::zeros;
 use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 
@@ -165,22 +166,17 @@ impl Linear {
             .for_each(|(out, x)| {
                 let samples = x.len() / din;
                 // Y[o, m] = Σ_{paths into o} a X[in, m] W (in path order, as e3nn sums).
-                let values: Vec<Vec<T>> = components
-                    .par_iter()
-                    .map(|c| {
-                        let mut y = vec![T::zero(); samples * c.mul];
-                        for p in self.paths.iter().filter(|p| p.i_out == c.block) {
-                            matmul(
-                                MatViewMut::row_major(&mut y, samples, c.mul),
-                                true,
-                                component(x, samples, din, p.offset_in + c.m, p.mul_in, p.dim),
-                                self.path_matrix(p, weights),
-                                p.path_weight,
-                            );
-                        }
-                        y
-                    })
-                    .collect();
+                let values = per_component(&components, samples, |c, mut y| {
+                    for p in self.paths.iter().filter(|p| p.i_out == c.block) {
+                        matmul(
+                            y.rb(),
+                            true,
+                            component(x, samples, din, p.offset_in + c.m, p.mul_in, p.dim),
+                            self.path_matrix(p, weights),
+                            p.path_weight,
+                        );
+                    }
+                });
                 scatter_components(out, dout, &components, &values);
             });
         Ok(())
@@ -252,22 +248,17 @@ impl Linear {
                 let (values, gw) = rayon::join(
                     // ∂X[in, m] = Σ_{paths from in} a G[out, m] Wᵀ
                     || {
-                        components
-                            .par_iter()
-                            .map(|c| {
-                                let mut y = vec![T::zero(); samples * c.mul];
-                                for p in self.paths.iter().filter(|p| p.i_in == c.block) {
-                                    matmul(
-                                        MatViewMut::row_major(&mut y, samples, c.mul),
-                                        true,
-                                        g_component(p, c.m),
-                                        self.path_matrix(p, weights).t(),
-                                        p.path_weight,
-                                    );
-                                }
-                                y
-                            })
-                            .collect::<Vec<_>>()
+                        per_component(&components, samples, |c, mut y| {
+                            for p in self.paths.iter().filter(|p| p.i_in == c.block) {
+                                matmul(
+                                    y.rb(),
+                                    true,
+                                    g_component(p, c.m),
+                                    self.path_matrix(p, weights).t(),
+                                    p.path_weight,
+                                );
+                            }
+                        })
                     },
                     // ∂W_p = Σ_m a X[in, m]ᵀ G[out, m], one task per path
                     || {
@@ -349,21 +340,51 @@ fn components(irreps: &Irreps, blocks: impl Iterator<Item = usize>) -> Vec<Compo
         .collect()
 }
 
-/// Overwrites rows of `width` values with each component's `samples × mul` values (zero where
-/// no component lands), in parallel over groups of rows.
+/// Runs `product` for every component, one task each, into one buffer holding each
+/// component's `samples × mul` values back to back. The buffer is allocated (and later freed)
+/// by the calling thread: buffers allocated on one worker and freed on another stayed in the
+/// allocator's per-thread heaps.
+fn per_component<T: Scalar>(
+    components: &[Component],
+    samples: usize,
+    product: impl Fn(&Component, MatViewMut<'_, T>) + Sync,
+) -> Vec<T> {
+    let total: usize = components.iter().map(|c| samples * c.mul).sum();
+    let mut values = zeros(total);
+    let mut rest = values.as_mut_slice();
+    let parts: Vec<&mut [T]> = components
+        .iter()
+        .map(|c| {
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(samples * c.mul);
+            rest = tail;
+            part
+        })
+        .collect();
+    parts
+        .into_par_iter()
+        .zip(components)
+        .for_each(|(part, c)| product(c, MatViewMut::row_major(part, samples, c.mul)));
+    values
+}
+
+/// Overwrites rows of `width` values with the components' values from [`per_component`] (zero
+/// where no component lands), in parallel over groups of rows.
 fn scatter_components<T: Scalar>(
     rows: &mut [T],
     width: usize,
     components: &[Component],
-    values: &[Vec<T>],
+    values: &[T],
 ) {
     const GROUP: usize = 8;
+    let samples = rows.len() / width.max(1);
     rows.par_chunks_mut(GROUP * width)
         .enumerate()
         .for_each(|(group, rows)| {
             rows.fill(T::zero());
-            for (c, v) in components.iter().zip(values) {
-                let v = &v[group * GROUP * c.mul..];
+            let mut start = 0;
+            for c in components {
+                let v = &values[start + group * GROUP * c.mul..start + samples * c.mul];
+                start += samples * c.mul;
                 for (row, v) in rows
                     .chunks_exact_mut(width)
                     .zip(v.chunks_exact(c.mul.max(1)))
