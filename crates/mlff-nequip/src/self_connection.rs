@@ -256,16 +256,18 @@ impl SelfConnection {
             })
             .collect::<Result<Vec<_>>>()?;
         grad_x.fill(T::zero());
-        let mut geff = Vec::with_capacity(if with_weights {
+        // Types above the batch's largest have no rows: their gradient blocks stay zero.
+        let len = if with_weights {
             weights.values.len()
         } else {
             0
-        });
+        };
+        let mut geff = Vec::with_capacity(len);
         for ((gx, g), rows) in per_type.into_iter().zip(&rows) {
             scatter_rows(&gx, din, rows, grad_x);
             geff.extend(g);
         }
-        geff.resize(geff.capacity(), T::zero());
+        geff.resize(len, T::zero());
         Ok(geff)
     }
 
