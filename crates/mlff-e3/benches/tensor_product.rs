@@ -5,6 +5,11 @@
 //! * `uvu_tp`: the convolution tensor product (`TensorProduct::nequip_convolution`, weights per
 //!   edge), forward and backward (all three gradients), for `f32` and `Dual<f32>` (the training
 //!   path runs the same kernels on duals), plus `f64` for the large configuration;
+//! * `convolution`: the same product as the model runs it, fused with the gather of `x1` from
+//!   each edge's source and the sum of messages into each edge's target
+//!   (`TensorProduct::convolve` and `convolve_backward`) on 105 nodes and 1,800 random edges;
+//!   the product's FLOPs per edge are counted (gather and scatter are free), so its rate is
+//!   the one the model's interaction blocks reach;
 //! * `linear`: `linear_2` (the simplified tensor-product output → features) on 105 nodes;
 //! * `self_connection`: the fully connected product of node features with one-hot species
 //!   (`3x0e`) on 105 nodes.
@@ -18,7 +23,7 @@
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use mlff_e3::{Dual, Irreps, Linear, Scalar, TensorProduct, Weights};
+use mlff_e3::{Dual, Irreps, Linear, MessageEdges, Scalar, ScatterPlan, TensorProduct, Weights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
@@ -136,6 +141,59 @@ impl ValueFormatter for CpuTime {
     }
 }
 
+/// Random inputs, cotangent and output/gradient buffers of a product: `rows1` rows of `x1`,
+/// `samples` rows of `x2`, `weight_rows` weight vectors, `out_rows` output rows.
+struct Operands<T> {
+    x1: Vec<T>,
+    x2: Vec<T>,
+    w: Vec<T>,
+    g: Vec<T>,
+    out: Vec<T>,
+    grads: [Vec<T>; 3],
+}
+
+impl<T: BenchScalar> Operands<T> {
+    fn new(tp: &TensorProduct, rng: &mut ChaCha8Rng, rows: [usize; 4]) -> Self {
+        let [rows1, samples, weight_rows, out_rows] = rows;
+        let x1: Vec<T> = random(rng, rows1 * tp.irreps_in1().dim());
+        let x2: Vec<T> = random(rng, samples * tp.irreps_in2().dim());
+        let w: Vec<T> = random(rng, weight_rows * tp.weight_numel());
+        let g: Vec<T> = random(rng, out_rows * tp.irreps_out().dim());
+        let grads = [x1.len(), x2.len(), w.len()].map(|n| vec![T::zero(); n]);
+        Self {
+            out: vec![T::zero(); g.len()],
+            x1,
+            x2,
+            w,
+            g,
+            grads,
+        }
+    }
+}
+
+/// One group of a forward and a backward benchmark of `tp` over `n` samples, throughput in
+/// the product's counted FLOPs.
+fn bench_pair<M: Measurement>(
+    c: &mut Criterion<M>,
+    group_name: String,
+    tp: &TensorProduct,
+    n: usize,
+    mut forward: impl FnMut(),
+    mut backward: impl FnMut(),
+) {
+    let mut group = c.benchmark_group(group_name);
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(
+        (tp.forward_flops_per_sample() * n) as u64,
+    ));
+    group.bench_function(BenchmarkId::new("forward", n), |b| b.iter(&mut forward));
+    group.throughput(Throughput::Elements(
+        (tp.backward_flops_per_sample() * n) as u64,
+    ));
+    group.bench_function(BenchmarkId::new("backward", n), |b| b.iter(&mut backward));
+    group.finish();
+}
+
 /// Forward and backward of `tp` over `n` samples with the given weight sharing.
 fn bench_product<T: BenchScalar, M: Measurement>(
     c: &mut Criterion<M>,
@@ -145,53 +203,48 @@ fn bench_product<T: BenchScalar, M: Measurement>(
     per_sample: bool,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let (d1, d2, dout) = (
-        tp.irreps_in1().dim(),
-        tp.irreps_in2().dim(),
-        tp.irreps_out().dim(),
-    );
-    let x1: Vec<T> = random(&mut rng, n * d1);
-    let x2: Vec<T> = random(&mut rng, n * d2);
-    let w: Vec<T> = random(&mut rng, if per_sample { n } else { 1 } * tp.weight_numel());
+    let Operands {
+        x1,
+        x2,
+        w,
+        g,
+        mut out,
+        grads: [mut g1, mut g2, mut gw],
+    } = Operands::<T>::new(tp, &mut rng, [n, n, if per_sample { n } else { 1 }, n]);
     let weights = if per_sample {
         Weights::PerSample(&w)
     } else {
         Weights::Shared(&w)
     };
-    let g: Vec<T> = random(&mut rng, n * dout);
-    let mut out = vec![T::zero(); n * dout];
-    let (mut g1, mut g2, mut gw) = (
-        vec![T::zero(); x1.len()],
-        vec![T::zero(); x2.len()],
-        vec![T::zero(); w.len()],
-    );
     let nnz: usize = tp.paths().iter().map(|p| p.entries.len()).sum();
     eprintln!(
-        "{group_name}: {} paths, {nnz} non-zero 3j entries, weights {}, dims {d1}x{d2}->{dout}, \
+        "{group_name}: {} paths, {nnz} non-zero 3j entries, weights {}, dims {}x{}->{}, \
          FLOP/sample fwd {} bwd {}",
         tp.paths().len(),
         tp.weight_numel(),
+        tp.irreps_in1().dim(),
+        tp.irreps_in2().dim(),
+        tp.irreps_out().dim(),
         tp.forward_flops_per_sample(),
         tp.backward_flops_per_sample()
     );
-    let mut group = c.benchmark_group(group_name);
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(
-        (tp.forward_flops_per_sample() * n) as u64,
-    ));
-    group.bench_function(BenchmarkId::new("forward", n), |b| {
-        b.iter(|| tp.forward(black_box(&x1), &x2, weights, &mut out).unwrap())
-    });
-    group.throughput(Throughput::Elements(
-        (tp.backward_flops_per_sample() * n) as u64,
-    ));
-    group.bench_function(BenchmarkId::new("backward", n), |b| {
-        b.iter(|| {
+    bench_pair(
+        c,
+        group_name,
+        tp,
+        n,
+        || tp.forward(black_box(&x1), &x2, weights, &mut out).unwrap(),
+        || {
             tp.backward(black_box(&x1), &x2, weights, &g, &mut g1, &mut g2, &mut gw)
                 .unwrap()
-        })
-    });
-    group.finish();
+        },
+    );
+}
+
+/// NequIP's convolution product, features ⊗ edge harmonics → features.
+fn nequip_product(mul: usize, lmax: u32) -> TensorProduct {
+    let feat = features(mul, lmax);
+    TensorProduct::nequip_convolution(&feat, &Irreps::spherical_harmonics(lmax), &feat).unwrap()
 }
 
 /// The convolution product of one configuration on `EDGES` edges.
@@ -201,10 +254,67 @@ fn bench_convolution<T: BenchScalar, M: Measurement>(
     mul: usize,
     lmax: u32,
 ) {
-    let feat = features(mul, lmax);
-    let tp = TensorProduct::nequip_convolution(&feat, &Irreps::spherical_harmonics(lmax), &feat)
-        .unwrap();
+    let tp = nequip_product(mul, lmax);
     bench_product::<T, M>(c, format!("uvu_tp/{config}_{}", T::NAME), &tp, EDGES, true);
+}
+
+/// The fused message-passing convolution of one configuration: `NODES` nodes, `EDGES` edges
+/// between random distinct nodes, forward and backward (all three gradients).
+fn bench_message_passing<T: BenchScalar, M: Measurement>(
+    c: &mut Criterion<M>,
+    config: &str,
+    mul: usize,
+    lmax: u32,
+) {
+    let tp = nequip_product(mul, lmax);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let (mut sources, mut targets) = (Vec::with_capacity(EDGES), Vec::with_capacity(EDGES));
+    while sources.len() < EDGES {
+        let (s, t) = (rng.random_range(0..NODES), rng.random_range(0..NODES));
+        if s != t {
+            sources.push(s);
+            targets.push(t);
+        }
+    }
+    let by_source = ScatterPlan::new(&sources, NODES).unwrap();
+    let by_target = ScatterPlan::new(&targets, NODES).unwrap();
+    let edges = MessageEdges {
+        sources: &sources,
+        targets: &targets,
+        by_source: &by_source,
+        by_target: &by_target,
+    };
+    let Operands {
+        x1,
+        x2,
+        w,
+        g,
+        mut out,
+        grads: [mut g1, mut g2, mut gw],
+    } = Operands::<T>::new(&tp, &mut rng, [NODES, EDGES, EDGES, NODES]);
+    bench_pair(
+        c,
+        format!("convolution/{config}_{}", T::NAME),
+        &tp,
+        EDGES,
+        || {
+            tp.convolve(black_box(&x1), &x2, &w, edges, &mut out)
+                .unwrap()
+        },
+        || {
+            tp.convolve_backward(
+                black_box(&x1),
+                &x2,
+                &w,
+                edges,
+                &g,
+                &mut g1,
+                &mut g2,
+                &mut gw,
+            )
+            .unwrap()
+        },
+    );
 }
 
 /// The self-connection (features ⊗ one-hot species → features) on `NODES` nodes.
@@ -228,10 +338,8 @@ fn bench_linear<T: BenchScalar, M: Measurement>(
     mul: usize,
     lmax: u32,
 ) {
-    let feat = features(mul, lmax);
-    let tp = TensorProduct::nequip_convolution(&feat, &Irreps::spherical_harmonics(lmax), &feat)
-        .unwrap();
-    let linear = Linear::new(tp.irreps_out().simplify(), feat).unwrap();
+    let tp = nequip_product(mul, lmax);
+    let linear = Linear::new(tp.irreps_out().simplify(), features(mul, lmax)).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let (din, dout) = (linear.irreps_in().dim(), linear.irreps_out().dim());
     let x: Vec<T> = random(&mut rng, NODES * din);
@@ -268,6 +376,8 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
     for (config, mul, lmax) in [("32ch_l2", 32, 2), ("64ch_l3", 64, 3)] {
         bench_convolution::<f32, M>(c, config, mul, lmax);
         bench_convolution::<Dual<f32>, M>(c, config, mul, lmax);
+        bench_message_passing::<f32, M>(c, config, mul, lmax);
+        bench_message_passing::<Dual<f32>, M>(c, config, mul, lmax);
         bench_linear::<f32, M>(c, config, mul, lmax);
         bench_linear::<Dual<f32>, M>(c, config, mul, lmax);
         bench_self_connection::<f32, M>(c, config, mul, lmax);

@@ -31,6 +31,8 @@ pub trait Scalar:
 {
     /// The kernels' tile of `W` lanes of this scalar.
     type Tile<const W: usize>: LaneTile<Self, W>;
+    /// Real numbers per value (2 for duals: value and tangent), which sizes the kernels' tiles.
+    const PARTS: usize = 1;
     /// Converts a constant (rounding for `f32`; zero tangent for duals).
     fn from_f64(x: f64) -> Self;
     /// The primal value as `f64` (for comparisons and branch decisions).
@@ -227,6 +229,7 @@ impl<T: Scalar> Sum for Dual<T> {
 
 impl<T: Scalar> Scalar for Dual<T> {
     type Tile<const W: usize> = DualTile<T, W>;
+    const PARTS: usize = 2 * T::PARTS;
     fn from_f64(x: f64) -> Self {
         Self::constant(T::from_f64(x))
     }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use self::kernel::{CouplingPlan, PathKernel, SampleGrads, Scratch};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::irreps::{Irrep, Irreps, MulIrrep};
-use crate::lanes::tile_width;
+use crate::lanes::{Pass, tile_width, with_tile_width};
 use crate::reduction::sum_partials;
 use crate::scalar::Scalar;
 use crate::simd::{Isa, SimdKernel};
@@ -398,11 +398,9 @@ impl TensorProduct {
         }
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
-        match self.tile_width::<T>() {
-            8 => self.forward_tiled::<T, 8>(&groups, x1, x2, weights, out),
-            16 => self.forward_tiled::<T, 16>(&groups, x1, x2, weights, out),
-            _ => self.forward_tiled::<T, 32>(&groups, x1, x2, weights, out),
-        }
+        with_tile_width!(self.tile_width::<T>(Pass::Forward), W => {
+            self.forward_tiled::<T, W>(&groups, x1, x2, weights, out)
+        });
         Ok(())
     }
 
@@ -432,10 +430,10 @@ impl TensorProduct {
         groups
     }
 
-    /// Channel tile width of the kernels for scalar type `T`.
-    fn tile_width<T>(&self) -> usize {
+    /// Channel tile width of the kernels of `pass` for scalar type `T`.
+    fn tile_width<T: Scalar>(&self, pass: Pass) -> usize {
         let channels = self.paths.iter().map(|p| p.mul[0]).max().unwrap_or(1);
-        tile_width(channels, std::mem::size_of::<T>())
+        tile_width::<T>(channels, pass)
     }
 
     fn forward_tiled<T: Scalar, const W: usize>(
@@ -509,11 +507,9 @@ impl TensorProduct {
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
         let grads = (grad_x1, grad_x2, grad_weights);
-        match self.tile_width::<T>() {
-            8 => self.backward_tiled::<T, 8>(&groups, x1, x2, weights, grad_out, grads),
-            16 => self.backward_tiled::<T, 16>(&groups, x1, x2, weights, grad_out, grads),
-            _ => self.backward_tiled::<T, 32>(&groups, x1, x2, weights, grad_out, grads),
-        }
+        with_tile_width!(self.tile_width::<T>(Pass::Backward), W => {
+            self.backward_tiled::<T, W>(&groups, x1, x2, weights, grad_out, grads)
+        });
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The tiled kernels against naive reference loops written straight from the definitions, at
 //! channel counts that need several (zero-padded) tiles for every scalar type: 40 and 37
-//! channels span two 32-lane `f32` tiles, three 16-lane `f64` tiles, five 8-lane `Dual<f64>`
-//! tiles. Gradients are checked through linearity: each product is linear in each of its
+//! channels span two 32-lane `f64` tiles and three 16-lane (forward) or five 8-lane (backward)
+//! `Dual<f64>` tiles; 70 and 67 channels span two 64-lane `f32` tiles (40 fill part of one). Gradients are checked through linearity: each product is linear in each of its
 //! inputs, so `⟨∂L/∂x, x⟩ = ⟨g, f(x)⟩` for `L = ⟨g, f⟩`.
 
 use mlff_e3::{ConnectionMode, Dual, Linear, Scalar, TensorProduct, Weights};
@@ -115,6 +115,9 @@ fn multi_tile_convolution_matches_naive_loops() {
     check_product::<f32>(&tp, false, 1e-4);
     check_product::<Dual<f64>>(&tp, false, 1e-12);
     check_product::<f64>(&tp, true, 1e-12);
+    let wide = "70x0e+70x1o+67x2e".parse().unwrap();
+    let tp = TensorProduct::nequip_convolution(&wide, &sh, &wide).unwrap();
+    check_product::<f32>(&tp, false, 1e-4);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use super::node_tiles::NodeTiling;
 use super::{ConnectionMode, TensorProduct};
 use crate::error::{E3Error, Result, batch_rows, check_finite, check_len};
 use crate::graph::ScatterPlan;
-use crate::lanes::LaneTile;
+use crate::lanes::{LaneTile, Pass, with_tile_width};
 use crate::scalar::Scalar;
 use crate::simd::{Isa, SimdKernel};
 
@@ -112,13 +112,11 @@ impl TensorProduct {
         let coeffs = self.coefficients::<T>();
         let groups = self.kernels(&coeffs);
         let args = (x1, x2, weights);
-        match (self.all_uvu(), self.tile_width::<T>()) {
-            (true, 8) => self.convolve_uvu::<T, 8>(&groups, args, edges, out),
-            (true, 16) => self.convolve_uvu::<T, 16>(&groups, args, edges, out),
-            (true, _) => self.convolve_uvu::<T, 32>(&groups, args, edges, out),
-            (false, 8) => self.convolve_tiled::<T, 8>(&groups, args, edges, out),
-            (false, 16) => self.convolve_tiled::<T, 16>(&groups, args, edges, out),
-            (false, _) => self.convolve_tiled::<T, 32>(&groups, args, edges, out),
+        let width = self.tile_width::<T>(Pass::Forward);
+        if self.all_uvu() {
+            with_tile_width!(width, W => self.convolve_uvu::<T, W>(&groups, args, edges, out));
+        } else {
+            with_tile_width!(width, W => self.convolve_tiled::<T, W>(&groups, args, edges, out));
         }
         Ok(())
     }
@@ -213,17 +211,15 @@ impl TensorProduct {
         let per_edge = (EdgeRows::new(grad_x2, d2), EdgeRows::new(grad_weights, wn));
         let args = (x1, x2, weights, grad_out);
         let gx1 = grad_x1;
-        match (self.all_uvu(), self.tile_width::<T>()) {
-            (true, 8) => self.convolve_backward_uvu::<T, 8>(&groups, args, edges, gx1, per_edge),
-            (true, 16) => self.convolve_backward_uvu::<T, 16>(&groups, args, edges, gx1, per_edge),
-            (true, _) => self.convolve_backward_uvu::<T, 32>(&groups, args, edges, gx1, per_edge),
-            (false, 8) => self.convolve_backward_tiled::<T, 8>(&groups, args, edges, gx1, per_edge),
-            (false, 16) => {
-                self.convolve_backward_tiled::<T, 16>(&groups, args, edges, gx1, per_edge)
-            }
-            (false, _) => {
-                self.convolve_backward_tiled::<T, 32>(&groups, args, edges, gx1, per_edge)
-            }
+        let width = self.tile_width::<T>(Pass::Backward);
+        if self.all_uvu() {
+            with_tile_width!(width, W => {
+                self.convolve_backward_uvu::<T, W>(&groups, args, edges, gx1, per_edge)
+            });
+        } else {
+            with_tile_width!(width, W => {
+                self.convolve_backward_tiled::<T, W>(&groups, args, edges, gx1, per_edge)
+            });
         }
         Ok(())
     }

@@ -25,8 +25,14 @@ pub(super) struct CouplingPlan {
     by_i: Vec<(usize, usize)>,
     /// Pairs of in1 component `i` in `by_i`: `i_start[i]..i_start[i + 1]`.
     i_start: Vec<usize>,
-    /// Slot of each coupling entry (in `Path::entries` order).
-    entry_slot: Vec<usize>,
+    /// `(entry, j)` of every coupling entry, grouped by slot (entry order within a slot).
+    slot_entries: Vec<(usize, usize)>,
+    /// Entries of slot `s`: `slot_entries[slot_start[s]..slot_start[s + 1]]`.
+    slot_start: Vec<usize>,
+    /// `(entry, slot)` of every coupling entry, grouped by `j` (entry order within a group).
+    j_entries: Vec<(usize, usize)>,
+    /// Entries of in2 component `j`: `j_entries[j_start[j]..j_start[j + 1]]`.
+    j_start: Vec<usize>,
 }
 
 impl CouplingPlan {
@@ -36,7 +42,23 @@ impl CouplingPlan {
         pairs.sort_unstable();
         pairs.dedup();
         let slot_of = |k: usize, i: usize| pairs.binary_search(&(k, i)).expect("pair listed");
-        let entry_slot = p.entries.iter().map(|e| slot_of(e.k, e.i)).collect();
+        let entry_slot: Vec<usize> = p.entries.iter().map(|e| slot_of(e.k, e.i)).collect();
+        let mut slot_entries: Vec<(usize, usize)> = p
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(n, e)| (n, e.j))
+            .collect();
+        // Stable: within a slot the entries keep their order, so the sums are unchanged.
+        slot_entries.sort_by_key(|&(n, _)| entry_slot[n]);
+        let slot_start = (0..=pairs.len())
+            .map(|s| entry_slot.iter().filter(|&&es| es < s).count())
+            .collect();
+        let mut j_entries: Vec<(usize, usize)> = entry_slot.iter().copied().enumerate().collect();
+        j_entries.sort_by_key(|&(n, _)| p.entries[n].j);
+        let j_start = (0..=p.dim[1])
+            .map(|j| p.entries.iter().filter(|e| e.j < j).count())
+            .collect();
         let k_start = (0..=d3)
             .map(|k| pairs.partition_point(|&(pk, _)| pk < k))
             .collect();
@@ -51,7 +73,10 @@ impl CouplingPlan {
             k_start,
             by_i,
             i_start,
-            entry_slot,
+            slot_entries,
+            slot_start,
+            j_entries,
+            j_start,
         }
     }
 
@@ -60,12 +85,15 @@ impl CouplingPlan {
         self.pair_i.len()
     }
 
-    /// `M[slot] = Σ_{entries of slot} c_e x2v[j_e]`.
+    /// `M[slot] = Σ_{entries of slot} c_e x2v[j_e]`, each slot summed in a register.
     #[inline(always)]
-    fn matrix<T: Scalar>(&self, p: &Path, c: &[T], x2v: &[T], m: &mut [T]) {
-        m.fill(T::zero());
-        for ((e, &ce), &slot) in p.entries.iter().zip(c).zip(&self.entry_slot) {
-            m[slot] += ce * x2v[e.j];
+    fn matrix<T: Scalar>(&self, c: &[T], x2v: &[T], m: &mut [T]) {
+        for (mk, bounds) in m.iter_mut().zip(self.slot_start.windows(2)) {
+            let mut acc = T::zero();
+            for &(n, j) in &self.slot_entries[bounds[0]..bounds[1]] {
+                acc += c[n] * x2v[j];
+            }
+            *mk = acc;
         }
     }
 }
@@ -235,17 +263,16 @@ fn weight_index(p: &Path, u: usize, v: usize, wch: usize) -> usize {
 /// The uvu weights `w[u, v]` as tiles (zero beyond `mul` channels).
 #[inline(always)]
 fn weight_tiles<T: Scalar, const W: usize>(p: &Path, w: &[T], v: usize, wt: &mut [T::Tile<W>]) {
-    wt.fill(LaneTile::zero());
     match (p.weight_offset, p.mul[1]) {
-        // One in2 channel (NequIP's edge harmonics): the weights `w[u, 0]` are contiguous.
+        // One in2 channel (NequIP's edge harmonics): the weights `w[u, 0]` are contiguous, and
+        // `wt` has exactly one tile per chunk of `W` of them.
         (Some(off), 1) => {
             for (tile, ws) in wt.iter_mut().zip(w[off..off + p.mul[0]].chunks(W)) {
-                for (l, &x) in ws.iter().enumerate() {
-                    tile.set_lane(l, x);
-                }
+                *tile = LaneTile::load(ws);
             }
         }
         _ => {
+            wt.fill(LaneTile::zero());
             for u in 0..p.mul[0] {
                 wt[u / W].set_lane(u % W, weight(p, w, u, v, u));
             }
@@ -307,8 +334,14 @@ fn coupling_matrix_backward<T: Scalar, const W: usize, const F: bool>(
         }
         *g = acc.sum();
     }
-    for ((e, &ce), &slot) in k.path.entries.iter().zip(k.coeffs).zip(&plan.entry_slot) {
-        gx2v[e.j] += ce * gm[slot];
+    // Each component summed in a register, its entries in their order: the same sums as
+    // adding entry by entry.
+    for (gj, bounds) in gx2v.iter_mut().zip(plan.j_start.windows(2)) {
+        let mut acc = *gj;
+        for &(n, slot) in &plan.j_entries[bounds[0]..bounds[1]] {
+            acc += k.coeffs[n] * gm[slot];
+        }
+        *gj = acc;
     }
 }
 
@@ -378,7 +411,7 @@ pub(super) fn uvu_forward_tiles<T: Scalar, const W: usize, const F: bool>(
     let m = &mut s.m[..k.plan.pairs()];
     for v in 0..m2 {
         k.plan
-            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+            .matrix(k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         weight_tiles(p, w, v, &mut s.wt[..tiles]);
         for kk in 0..d3 {
             for c in 0..tiles {
@@ -422,7 +455,7 @@ fn uvw_forward<T: Scalar, const W: usize, const F: bool>(
     for v in 0..m2 {
         let m = &mut s.path.m[..k.plan.pairs()];
         k.plan
-            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+            .matrix(k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         couple_all::<T, W, F>(k, m, &s.x1t, tiles, &mut s.t);
         // The coupled products as a dense `[k][u]` matrix for the weight GEMM.
         let flat = &mut s.flat[..d3 * m1];
@@ -537,7 +570,7 @@ pub(super) fn uvu_backward_tiles<T: Scalar, const W: usize, const F: bool>(
     let m = &mut s.m[..k.plan.pairs()];
     for v in 0..m2 {
         k.plan
-            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+            .matrix(k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         weight_tiles(p, w, v, &mut s.wt[..tiles]);
         for c in 0..tiles {
             let mut dw: T::Tile<W> = LaneTile::zero();
@@ -601,7 +634,7 @@ fn uvw_backward<T: Scalar, const W: usize, const F: bool>(
     for v in 0..m2 {
         let m = &mut s.path.m[..k.plan.pairs()];
         k.plan
-            .matrix(p, k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
+            .matrix(k.coeffs, &x2[p.offset[1] + v * d2..][..d2], m);
         if p.weight_offset.is_some() {
             couple_all::<T, W, F>(k, m, &s.x1t, tiles, &mut s.t);
         }
