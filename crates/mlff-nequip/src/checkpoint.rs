@@ -75,12 +75,17 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason,
         };
-        let json = serde_json::to_vec(self).map_err(|e| fail(e.to_string()))?;
-        mlff_data::write_atomically(path, |w| {
-            std::io::Write::write_all(w, &json).map_err(|source| mlff_data::DataError::Io {
-                file: path.to_path_buf(),
-                source,
-            })
+        // Streamed: the text of a paper-sized model is ~230 MB, which a buffer built first
+        // (and grown by doubling) would add to the training run's peak memory.
+        mlff_data::write_atomically(path, |file| {
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, self)
+                .map_err(std::io::Error::from)
+                .and_then(|()| std::io::Write::flush(&mut w))
+                .map_err(|source| mlff_data::DataError::Io {
+                    file: path.to_path_buf(),
+                    source,
+                })
         })
         .map_err(|e| fail(e.to_string()))
     }

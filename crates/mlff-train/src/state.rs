@@ -168,12 +168,15 @@ impl TrainState {
         out.write_all(&json)?;
         let blocks = self.blocks();
         out.write_all(&(blocks.len() as u64).to_le_bytes())?;
-        let mut buf = Vec::new();
+        // In pieces: one block of a paper-sized model is ~95 MB.
+        let mut buf = Vec::with_capacity(8 * 8192);
         for block in blocks {
-            buf.clear();
-            buf.extend_from_slice(&(block.len() as u64).to_le_bytes());
-            buf.extend(block.iter().flat_map(|v| v.to_le_bytes()));
-            out.write_all(&buf)?;
+            out.write_all(&(block.len() as u64).to_le_bytes())?;
+            for piece in block.chunks(8192) {
+                buf.clear();
+                buf.extend(piece.iter().flat_map(|v| v.to_le_bytes()));
+                out.write_all(&buf)?;
+            }
         }
         Ok(())
     }
