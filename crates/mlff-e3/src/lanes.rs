@@ -209,7 +209,7 @@ impl<T: Scalar, const W: usize> LaneTile<Dual<T>, W> for DualTile<T, W> {
     #[inline(always)]
     fn load(xs: &[Dual<T>]) -> Self {
         let mut tile: Self = LaneTile::zero();
-        for (l, x) in xs[..xs.len().min(W)].iter().enumerate() {
+        for (l, x) in xs.iter().enumerate() {
             (tile.re[l], tile.eps[l]) = (x.re, x.eps);
         }
         tile
